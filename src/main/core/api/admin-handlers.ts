@@ -1,0 +1,45 @@
+import type { OperationName, OperationOutput, ParsedInput } from '../../../shared/api/operations';
+import type { AuditService } from '../services/audit-service';
+import type { HostService } from '../services/host-service';
+import type { SettingsService } from '../services/settings-service';
+import type { TokenService } from '../services/token-service';
+
+/** Who is asking: recorded as the actor of every change. */
+export interface CallContext {
+  actor: string;
+}
+
+export type AdminHandlers = {
+  [N in OperationName]: (input: ParsedInput<N>, ctx: CallContext) => OperationOutput<N> | Promise<OperationOutput<N>>;
+};
+
+export interface AdminServices {
+  tokens: TokenService;
+  hosts: HostService;
+  audit: AuditService;
+  settings: SettingsService;
+}
+
+/** One handler per contract operation; each is a single call into a service. */
+export function createAdminHandlers(s: AdminServices): AdminHandlers {
+  return {
+    'tokens.list': (input) => s.tokens.list(input.include_expired ?? false),
+    'tokens.create': (input, ctx) => s.tokens.create(input, ctx.actor),
+    'tokens.get': (input) => s.tokens.get(input.id),
+    'tokens.revoke': (input, ctx) => s.tokens.revoke(input.id, ctx.actor),
+    'tokens.delete': (input, ctx) => s.tokens.delete(input.id, ctx.actor),
+    'tokens.reveal': (input, ctx) => s.tokens.reveal(input.id, ctx.actor),
+    'tokens.qr': (input, ctx) => s.tokens.qr(input.id, input.format ?? 'svg', ctx.actor),
+    'hosts.list': (input) => s.hosts.list(input.status),
+    'hosts.get': (input) => s.hosts.get(input.id),
+    'hosts.approve': (input, ctx) => s.hosts.decide(input.id, 'approve', ctx.actor),
+    'hosts.reject': (input, ctx) => s.hosts.decide(input.id, 'reject', ctx.actor, input.reason),
+    'hosts.disable': (input, ctx) => s.hosts.decide(input.id, 'disable', ctx.actor),
+    'hosts.enable': (input, ctx) => s.hosts.decide(input.id, 'enable', ctx.actor),
+    'hosts.delete': (input, ctx) => s.hosts.delete(input.id, ctx.actor),
+    'hosts.bulk': (input, ctx) => s.hosts.bulk(input.action, input.ids, ctx.actor, input.reason),
+    'audit.list': (input) => s.audit.list(input),
+    'settings.get': () => s.settings.get(),
+    'settings.update': (input, ctx) => s.settings.update(input, ctx.actor),
+  };
+}

@@ -1,0 +1,65 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { AdminHandlers } from '../../api/admin-handlers';
+import type { EventBus } from '../../services/event-bus';
+import { errorHandler, notFound } from '../middleware/errors';
+import { securityHeaders } from '../middleware/hardening';
+import { jsonBody } from '../middleware/json-body';
+import { requestLog } from '../middleware/request-log';
+import { createAdminAuth, sameOriginOnly } from './admin-auth';
+import { eventStream } from './event-stream';
+import { operationRouter } from './operation-router';
+
+export interface AdminAppOptions {
+  handlers: AdminHandlers;
+  events: EventBus;
+  logger: Logger;
+  adminToken: string;
+  loginCode: string;
+  /** The listener's port, known after listen; Host and Origin are checked against it. */
+  port: () => number;
+  /** Built renderer (index.html and assets); the admin UI is served when present. */
+  rendererDir?: string;
+}
+
+const UI_CSP = [
+  "default-src 'self'",
+  "img-src 'self' data:",
+  "style-src 'self' 'unsafe-inline'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'none'",
+].join('; ');
+
+/** The loopback-only admin listener's app: admin API, event stream, sign-in and the UI. Never listens itself. */
+export function createAdminApp(options: AdminAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  const auth = createAdminAuth({ adminToken: options.adminToken, loginCode: options.loginCode });
+
+  app.use(requestLog(options.logger), securityHeaders, sameOriginOnly(options.port));
+  app.get('/login', auth.login);
+  app.use('/api/admin', auth.requireAdmin, ...jsonBody());
+  app.get('/api/admin/events', eventStream(options.events));
+  app.use(operationRouter(options.handlers, 'admin'));
+  app.use('/api', notFound);
+
+  const dir = options.rendererDir;
+  if (dir && existsSync(join(dir, 'index.html'))) {
+    app.use((_req, res, next) => {
+      res.setHeader('Content-Security-Policy', UI_CSP);
+      next();
+    });
+    app.use(express.static(dir, { index: 'index.html' }));
+    // Client-side routes (/audit, /tokens) all load the one page.
+    app.get(/^\/(?!api\/).*/, (_req, res) => res.sendFile(join(dir, 'index.html')));
+  }
+  app.use(notFound);
+  app.use(errorHandler(options.logger));
+  return app;
+}

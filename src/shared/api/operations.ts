@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import type {
+  AuditEntry,
+  BulkResult,
+  CreatedToken,
+  Host,
+  RegistrationToken,
+  Settings,
+  TokenSecret,
+} from '../domain';
+import * as s from './schemas';
+
+/**
+ * The one admin API contract. The headless HTTP routes, the Electron IPC handlers and
+ * the preload bridge are all derived from this table; nothing else names an operation.
+ */
+export interface OperationSpec<Input extends z.ZodType, Output> {
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  input: Input;
+  /** HTTP status of a success; 204 sends no body. */
+  status: 200 | 201 | 204;
+  /** Phantom: the type of a successful result. */
+  output?: Output;
+  /** Non-JSON answers (QR images) are served raw over HTTP. */
+  raw?: true;
+}
+
+function op<Output>() {
+  return <Input extends z.ZodType>(spec: Omit<OperationSpec<Input, Output>, 'output'>) =>
+    spec as OperationSpec<Input, Output>;
+}
+
+const BASE = '/api/admin';
+const T = `${BASE}/registration-tokens`;
+const H = `${BASE}/hosts`;
+
+export const operations = {
+  'tokens.list': op<{ tokens: RegistrationToken[]; total_count: number }>()({
+    method: 'GET',
+    path: T,
+    input: s.listTokensInput,
+    status: 200,
+  }),
+  'tokens.create': op<CreatedToken>()({ method: 'POST', path: T, input: s.createTokenInput, status: 201 }),
+  'tokens.get': op<RegistrationToken>()({ method: 'GET', path: `${T}/:id`, input: s.idParams, status: 200 }),
+  'tokens.revoke': op<RegistrationToken>()({
+    method: 'POST',
+    path: `${T}/:id/revoke`,
+    input: s.idParams,
+    status: 200,
+  }),
+  'tokens.delete': op<void>()({ method: 'DELETE', path: `${T}/:id`, input: s.idParams, status: 204 }),
+  /** Re-shows an active token (copy again, QR) from its sealed copy. */
+  'tokens.reveal': op<TokenSecret>()({ method: 'POST', path: `${T}/:id/reveal`, input: s.idParams, status: 200 }),
+  'tokens.qr': op<{ content_type: string; data: string }>()({
+    method: 'GET',
+    path: `${T}/:id/qr`,
+    input: s.qrInput,
+    status: 200,
+    raw: true,
+  }),
+  'hosts.list': op<{ hosts: Host[]; total_count: number }>()({
+    method: 'GET',
+    path: H,
+    input: s.listHostsInput,
+    status: 200,
+  }),
+  'hosts.get': op<Host>()({ method: 'GET', path: `${H}/:id`, input: s.idParams, status: 200 }),
+  'hosts.approve': op<Host>()({ method: 'POST', path: `${H}/:id/approve`, input: s.idParams, status: 200 }),
+  'hosts.reject': op<Host>()({ method: 'POST', path: `${H}/:id/reject`, input: s.rejectHostInput, status: 200 }),
+  'hosts.disable': op<Host>()({ method: 'POST', path: `${H}/:id/disable`, input: s.idParams, status: 200 }),
+  'hosts.enable': op<Host>()({ method: 'POST', path: `${H}/:id/enable`, input: s.idParams, status: 200 }),
+  'hosts.delete': op<void>()({ method: 'DELETE', path: `${H}/:id`, input: s.idParams, status: 204 }),
+  'hosts.bulk': op<BulkResult>()({ method: 'POST', path: `${H}/bulk`, input: s.bulkHostsInput, status: 200 }),
+  'audit.list': op<{ entries: AuditEntry[]; next_cursor: number | null }>()({
+    method: 'GET',
+    path: `${BASE}/audit`,
+    input: s.listAuditInput,
+    status: 200,
+  }),
+  'settings.get': op<Settings>()({ method: 'GET', path: `${BASE}/settings`, input: z.strictObject({}), status: 200 }),
+  'settings.update': op<Settings>()({
+    method: 'POST',
+    path: `${BASE}/settings`,
+    input: s.updateSettingsInput,
+    status: 200,
+  }),
+} as const;
+
+export type Operations = typeof operations;
+export type OperationName = keyof Operations;
+export type OperationInput<N extends OperationName> = z.input<Operations[N]['input']>;
+export type ParsedInput<N extends OperationName> = z.output<Operations[N]['input']>;
+export type OperationOutput<N extends OperationName> =
+  Operations[N] extends OperationSpec<z.ZodType, infer O> ? O : never;
+
+export const OPERATION_NAMES = Object.keys(operations) as OperationName[];
+
+/** The typed client both renderer adapters (IPC and HTTP) implement. */
+export type AdminApi = {
+  [N in OperationName]: (input: OperationInput<N>) => Promise<OperationOutput<N>>;
+};
+
+/** The IPC channel prefix; one channel per operation, plus the event channel. */
+export const IPC_CHANNEL_PREFIX = 'gatehouse:';
+export const IPC_EVENT_CHANNEL = 'gatehouse:event';
+
+/** What an IPC handler answers: the value, or the contract's error body. */
+export type IpcResult<T> = { ok: true; value: T } | ({ ok: false } & import('./errors').ErrorBody);

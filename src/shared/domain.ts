@@ -1,0 +1,90 @@
+/** Domain objects as they travel over the admin API (times are ISO 8601 UTC). */
+
+export const TOKEN_STATES = ['active', 'exhausted', 'expired', 'revoked'] as const;
+export type TokenState = (typeof TOKEN_STATES)[number];
+
+export const HOST_STATUSES = ['PENDING', 'APPROVED', 'REJECTED', 'DISABLED'] as const;
+export type HostStatus = (typeof HOST_STATUSES)[number];
+
+export type Connectivity = 'ONLINE' | 'OFFLINE' | 'NEVER';
+
+export interface RegistrationToken {
+  id: string;
+  description: string;
+  prefix: string;
+  expires_at: string;
+  max_uses: number;
+  use_count: number;
+  used_by_nodes: { host_id: string; hostname: string }[];
+  labels: string[];
+  auto_approve: boolean;
+  allowed_cidrs: string[];
+  failed_attempts: { count: number; last_source: string | null; last_at: string | null };
+  created_at: string;
+  created_by: string;
+  revoked_at: string | null;
+  last_used_at: string | null;
+  state: TokenState;
+  is_valid: boolean;
+}
+
+/** Returned once, on creation (and on an explicit reveal of an active token). */
+export interface TokenSecret {
+  token: string;
+  join_url: string;
+  join_command: string;
+}
+
+export type CreatedToken = RegistrationToken & TokenSecret;
+
+export interface Host {
+  id: string;
+  hostname: string;
+  machine_id: string;
+  status: HostStatus;
+  connectivity: Connectivity;
+  remote_addr: string;
+  ips: string[];
+  os: string | null;
+  arch: string | null;
+  labels: string[];
+  token_id: string | null;
+  token_prefix: string | null;
+  verification_code: string;
+  replaces: string | null;
+  replaces_hostname: string | null;
+  registered_at: string;
+  decided_at: string | null;
+  decided_by: string | null;
+  reject_reason: string | null;
+  last_seen_at: string | null;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  detail: Record<string, unknown>;
+}
+
+export interface BulkResult {
+  results: { id: string; ok: boolean; status?: HostStatus; error?: { code: string; message: string } }[];
+}
+
+export interface Settings {
+  token_prefix: string;
+  offline_threshold_seconds: number;
+}
+
+/** What the admin event stream says: which collection changed; clients refetch. */
+export interface AdminEvent {
+  topic: 'tokens' | 'hosts' | 'audit' | 'settings';
+  action: string;
+  id?: string;
+}
+
+export const EXPIRY_CHOICES_HOURS = [1, 4, 24, 72, 168] as const;
+export const MAX_USES_CHOICES = [1, 5, 10, 25, 0] as const;
