@@ -27,7 +27,10 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { ...noElectron, patterns: [{ group: ['node:*', '**/main/**', '**/renderer/**'], message: 'src/shared is pure.' }] },
+        {
+          ...noElectron,
+          patterns: [{ group: ['node:*', '**/main/**', '**/renderer/**'], message: 'src/shared is pure.' }],
+        },
       ],
     },
   },
@@ -39,7 +42,12 @@ export default tseslint.config(
       ...reactHooks.configs.recommended.rules,
       'no-restricted-imports': [
         'error',
-        { ...noElectron, patterns: [{ group: ['node:*', '**/main/**'], message: 'The renderer reaches main only through the admin API.' }] },
+        {
+          ...noElectron,
+          patterns: [
+            { group: ['node:*', '**/main/**'], message: 'The renderer reaches main only through the admin API.' },
+          ],
+        },
       ],
     },
   },

@@ -8,7 +8,9 @@
     document.getElementById('missing').hidden = false;
     return;
   }
-  var quote = function (v) { return "'" + v.replace(/'/g, "'\\''") + "'"; };
+  var quote = function (v) {
+    return "'" + v.replace(/'/g, "'\\''") + "'";
+  };
   var script = quote(location.origin + '/join.sh');
   var curl = pin ? 'curl -fsSk --pinnedpubkey ' + quote('sha256//' + pin) + ' ' + script : 'curl -fsS ' + script;
   var command = curl + ' | sh -s -- ' + quote(token);
@@ -26,11 +28,19 @@
 
   var status = document.getElementById('status');
   function copy(text, what) {
-    var done = function () { status.textContent = what + ' copied.'; };
-    var fail = function () { status.textContent = 'Copying is not allowed here: select the text and copy it by hand.'; };
+    var done = function () {
+      status.textContent = what + ' copied.';
+    };
+    var fail = function () {
+      status.textContent = 'Copying is not allowed here: select the text and copy it by hand.';
+    };
     if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, fail);
     else fail();
   }
-  document.getElementById('copy-token').addEventListener('click', function () { copy(token, 'Token'); });
-  document.getElementById('copy-command').addEventListener('click', function () { copy(command, 'Command'); });
+  document.getElementById('copy-token').addEventListener('click', function () {
+    copy(token, 'Token');
+  });
+  document.getElementById('copy-command').addEventListener('click', function () {
+    copy(command, 'Command');
+  });
 })();

@@ -65,8 +65,7 @@ export function tokenFromRandom(prefix: string, randomBytes: Uint8Array): string
 }
 
 export type ParsedToken =
-  | { ok: true; body: string; display: string }
-  | { ok: false; reason: 'length' | 'alphabet' | 'check' };
+  { ok: true; body: string; display: string } | { ok: false; reason: 'length' | 'alphabet' | 'check' };
 
 /**
  * Parses forgiving input: case-insensitive, hyphens and spaces ignored, O→0, I/L→1.

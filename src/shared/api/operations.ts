@@ -1,13 +1,5 @@
 import { z } from 'zod';
-import type {
-  AuditEntry,
-  BulkResult,
-  CreatedToken,
-  Host,
-  RegistrationToken,
-  Settings,
-  TokenSecret,
-} from '../domain';
+import type { AuditEntry, BulkResult, CreatedToken, Host, RegistrationToken, Settings, TokenSecret } from '../domain';
 import * as s from './schemas';
 
 /**

@@ -2,15 +2,9 @@ import { z } from 'zod';
 import { HOST_STATUSES } from '../domain';
 
 /** Query strings carry text; IPC carries real booleans. Accept both, nothing else. */
-const booleanish = z.preprocess(
-  (v) => (v === 'true' ? true : v === 'false' ? false : v),
-  z.boolean(),
-);
+const booleanish = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
 const integerish = (min: number, max: number) =>
-  z.preprocess(
-    (v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
-    z.number().int().min(min).max(max),
-  );
+  z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v), z.number().int().min(min).max(max));
 
 export const uuid = z.uuid();
 
@@ -31,7 +25,11 @@ export const listTokensInput = z.strictObject({ include_expired: booleanish.opti
 export const createTokenInput = z
   .strictObject({
     description: z.string().trim().max(200).optional(),
-    expires_in_hours: z.number().positive().max(24 * 365).optional(),
+    expires_in_hours: z
+      .number()
+      .positive()
+      .max(24 * 365)
+      .optional(),
     expires_at: z.iso.datetime({ offset: true }).optional(),
     max_uses: z.number().int().min(0).max(100_000),
     labels: labels.optional(),
@@ -83,7 +81,10 @@ export const registerHostInput = z.strictObject({
     .regex(/^[A-Za-z0-9._:-]+$/, 'machine_id: letters, digits and . _ : -'),
   os: z.string().max(128).optional(),
   arch: z.string().max(32).optional(),
-  ips: z.array(z.union([z.ipv4(), z.ipv6()])).max(64).optional(),
+  ips: z
+    .array(z.union([z.ipv4(), z.ipv6()]))
+    .max(64)
+    .optional(),
   labels: labels.optional(),
 });
 export type RegisterHostInput = z.infer<typeof registerHostInput>;

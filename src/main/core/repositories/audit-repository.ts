@@ -23,9 +23,7 @@ export function createAuditRepository(db: Db) {
   const insert = db.prepare(`
     INSERT INTO audit_log (at, actor, action, target_type, target_id, detail)
     VALUES (@at, @actor, @action, @targetType, @targetId, @detail)`);
-  const page = db.prepare<[number, number], AuditRow>(
-    'SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?',
-  );
+  const page = db.prepare<[number, number], AuditRow>('SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?');
   return {
     insert(entry: NewAuditEntry): number {
       return Number(insert.run({ ...entry, detail: JSON.stringify(entry.detail) }).lastInsertRowid);

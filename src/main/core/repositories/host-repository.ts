@@ -75,9 +75,9 @@ export function createHostRepository(db: Db) {
   const byMachine = db.prepare<[string], Row>(
     `SELECT ${COLUMNS} ${FROM} WHERE h.machine_id = ? AND h.retired_at IS NULL`,
   );
-  const byCredential = db.prepare<[Buffer], Row & { current: number }>(
-    `SELECT ${COLUMNS}, (h.credential_hash = ?1) AS current ${FROM}
-      WHERE h.retired_at IS NULL AND (h.credential_hash = ?1 OR h.next_credential_hash = ?1)`,
+  const byCredential = db.prepare<[{ hash: Buffer }], Row & { current: number }>(
+    `SELECT ${COLUMNS}, (h.credential_hash = @hash) AS current ${FROM}
+      WHERE h.retired_at IS NULL AND (h.credential_hash = @hash OR h.next_credential_hash = @hash)`,
   );
   const listAll = db.prepare<[], Row>(
     `SELECT ${COLUMNS} ${FROM} WHERE h.retired_at IS NULL ORDER BY h.registered_at DESC, h.id`,
@@ -119,7 +119,7 @@ export function createHostRepository(db: Db) {
     },
     /** The host holding this credential hash, and whether it is the current or the rotated-to one. */
     findByCredentialHash(hash: Buffer): { host: HostRecord; current: boolean } | undefined {
-      const row = byCredential.get(hash);
+      const row = byCredential.get({ hash });
       return row && { host: toRecord(row), current: row.current === 1 };
     },
     list(status?: HostStatus): HostRecord[] {

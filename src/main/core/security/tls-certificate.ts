@@ -29,7 +29,10 @@ export function localSubjectAltNames(): { type: 'ip' | 'dns'; value: string }[] 
     for (const addr of list ?? []) if (!addr.address.includes('%')) ips.add(addr.address);
   }
   const names = new Set(['localhost', hostname()]);
-  return [...[...names].map((value) => ({ type: 'dns' as const, value })), ...[...ips].map((value) => ({ type: 'ip' as const, value }))];
+  return [
+    ...[...names].map((value) => ({ type: 'dns' as const, value })),
+    ...[...ips].map((value) => ({ type: 'ip' as const, value })),
+  ];
 }
 
 export async function generateCertificate(
@@ -41,7 +44,9 @@ export async function generateCertificate(
   const notAfter = new Date(now);
   notAfter.setUTCFullYear(notAfter.getUTCFullYear() + VALIDITY_YEARS);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1'),
+    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'),
     name: `CN=Gatehouse on ${hostname()}`,
     notBefore: new Date(now.getTime() - 60_000),
     notAfter,
@@ -61,7 +66,10 @@ export async function generateCertificate(
 }
 
 /** Loads `tls-cert.pem` / `tls-key.pem` from the data directory, making them on first start. */
-export async function loadOrCreateCertificate(dataDir: string, options: { regenerate?: boolean } = {}): Promise<TlsMaterial> {
+export async function loadOrCreateCertificate(
+  dataDir: string,
+  options: { regenerate?: boolean } = {},
+): Promise<TlsMaterial> {
   const certPath = join(dataDir, 'tls-cert.pem');
   const keyPath = join(dataDir, 'tls-key.pem');
   if (!options.regenerate && existsSync(certPath) && existsSync(keyPath)) {

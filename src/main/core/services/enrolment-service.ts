@@ -80,95 +80,105 @@ export function createEnrolmentService(deps: EnrolmentServiceDeps) {
       // Malformed text is refused before any database look-up.
       const tokenHash = deps.tokenService.hashOfTokenText(input.token);
       const address = normaliseAddress(source);
-      const outcome = writeTransaction(deps.db, (): { result: RegistrationResult; replayed?: true } | { refusal: ApiError; tokenId?: string } => {
-        // Inside the write lock, so two racing requests with one key cannot both register.
-        const previous = idempotencyKey ? replay(idempotencyKey, input) : undefined;
-        if (previous) return { result: previous, replayed: true };
-        const now = clock.now();
-        const token = deps.tokens.findByHash(tokenHash);
-        if (!token) {
-          return {
-            refusal: new ApiError(
-              'TOKEN_INVALID',
-              'This registration token is not known here. Check it was copied from this Gatehouse.',
-            ),
-          };
-        }
-        try {
-          deps.tokenService.assertUsable(token, now);
-        } catch (refusal) {
-          return { refusal: refusal as ApiError, tokenId: token.id };
-        }
-        if (!addressAllowed(address, token.allowed_cidrs)) {
-          return {
-            tokenId: token.id,
-            refusal: new ApiError(
-              'TOKEN_SOURCE_DENIED',
-              `This token may not be used from ${address}; the admin limited it to other networks.`,
-            ),
-          };
-        }
-        if (!deps.tokens.claimUse(token.id, now)) {
-          return { tokenId: token.id, refusal: new ApiError('TOKEN_EXHAUSTED', 'This registration token has no uses left.') };
-        }
-        const { enrolled, superseded } = priorIdentity(input.machine_id);
-        const hostId = randomUUID();
-        for (const old of superseded) deps.hosts.retire(old.id, now, hostId);
-        const replaces = enrolled?.id ?? superseded.find((h) => h.replaces)?.replaces ?? null;
-        // A re-enrolment is never auto-approved: a clone must not knock a live host off.
-        const status: HostStatus = token.auto_approve && !replaces ? 'APPROVED' : 'PENDING';
-        const credential = newCredential('host');
-        const code = verificationCode(credential);
-        deps.hosts.insert({
-          id: hostId,
-          hostname: input.hostname,
-          machineId: input.machine_id,
-          status,
-          remoteAddr: address,
-          ips: input.ips ?? [],
-          os: input.os ?? null,
-          arch: input.arch ?? null,
-          labels: [...new Set([...token.labels, ...(input.labels ?? [])])],
-          tokenId: token.id,
-          tokenPrefix: token.prefix,
-          verificationCode: code,
-          replaces,
-          credentialHash: hashSecret(credential),
-          registeredAt: now,
-          decidedAt: status === 'APPROVED' ? now : null,
-          decidedBy: status === 'APPROVED' ? `token:${token.prefix}` : null,
-        });
-        const result: RegistrationResult = {
-          host_id: hostId,
-          host_token: credential,
-          status,
-          verification_code: code,
-          ...(replaces ? { replaces } : {}),
-        };
-        if (idempotencyKey) {
-          deps.idempotency.insert({
-            key: idempotencyKey,
-            requestHash: requestHash(input),
-            hostId,
-            responseSealed: deps.secretBox.seal(JSON.stringify(result)),
-            createdAt: now,
-          });
-        }
-        deps.audit.record({
-          actor: `host@${address}`,
-          action: replaces ? 'host.reenrolment_requested' : status === 'APPROVED' ? 'host.auto_approved' : 'host.registered',
-          targetType: 'host',
-          targetId: hostId,
-          detail: {
+      const outcome = writeTransaction(
+        deps.db,
+        (): { result: RegistrationResult; replayed?: true } | { refusal: ApiError; tokenId?: string } => {
+          // Inside the write lock, so two racing requests with one key cannot both register.
+          const previous = idempotencyKey ? replay(idempotencyKey, input) : undefined;
+          if (previous) return { result: previous, replayed: true };
+          const now = clock.now();
+          const token = deps.tokens.findByHash(tokenHash);
+          if (!token) {
+            return {
+              refusal: new ApiError(
+                'TOKEN_INVALID',
+                'This registration token is not known here. Check it was copied from this Gatehouse.',
+              ),
+            };
+          }
+          try {
+            deps.tokenService.assertUsable(token, now);
+          } catch (refusal) {
+            return { refusal: refusal as ApiError, tokenId: token.id };
+          }
+          if (!addressAllowed(address, token.allowed_cidrs)) {
+            return {
+              tokenId: token.id,
+              refusal: new ApiError(
+                'TOKEN_SOURCE_DENIED',
+                `This token may not be used from ${address}; the admin limited it to other networks.`,
+              ),
+            };
+          }
+          if (!deps.tokens.claimUse(token.id, now)) {
+            return {
+              tokenId: token.id,
+              refusal: new ApiError('TOKEN_EXHAUSTED', 'This registration token has no uses left.'),
+            };
+          }
+          const { enrolled, superseded } = priorIdentity(input.machine_id);
+          const hostId = randomUUID();
+          for (const old of superseded) deps.hosts.retire(old.id, now, hostId);
+          const replaces = enrolled?.id ?? superseded.find((h) => h.replaces)?.replaces ?? null;
+          // A re-enrolment is never auto-approved: a clone must not knock a live host off.
+          const status: HostStatus = token.auto_approve && !replaces ? 'APPROVED' : 'PENDING';
+          const credential = newCredential('host');
+          const code = verificationCode(credential);
+          deps.hosts.insert({
+            id: hostId,
             hostname: input.hostname,
-            machine_id: input.machine_id,
-            token_prefix: token.prefix,
+            machineId: input.machine_id,
+            status,
+            remoteAddr: address,
+            ips: input.ips ?? [],
+            os: input.os ?? null,
+            arch: input.arch ?? null,
+            labels: [...new Set([...token.labels, ...(input.labels ?? [])])],
+            tokenId: token.id,
+            tokenPrefix: token.prefix,
+            verificationCode: code,
+            replaces,
+            credentialHash: hashSecret(credential),
+            registeredAt: now,
+            decidedAt: status === 'APPROVED' ? now : null,
+            decidedBy: status === 'APPROVED' ? `token:${token.prefix}` : null,
+          });
+          const result: RegistrationResult = {
+            host_id: hostId,
+            host_token: credential,
+            status,
+            verification_code: code,
             ...(replaces ? { replaces } : {}),
-            ...(superseded.length ? { superseded: superseded.map((h) => h.id) } : {}),
-          },
-        });
-        return { result };
-      });
+          };
+          if (idempotencyKey) {
+            deps.idempotency.insert({
+              key: idempotencyKey,
+              requestHash: requestHash(input),
+              hostId,
+              responseSealed: deps.secretBox.seal(JSON.stringify(result)),
+              createdAt: now,
+            });
+          }
+          deps.audit.record({
+            actor: `host@${address}`,
+            action: replaces
+              ? 'host.reenrolment_requested'
+              : status === 'APPROVED'
+                ? 'host.auto_approved'
+                : 'host.registered',
+            targetType: 'host',
+            targetId: hostId,
+            detail: {
+              hostname: input.hostname,
+              machine_id: input.machine_id,
+              token_prefix: token.prefix,
+              ...(replaces ? { replaces } : {}),
+              ...(superseded.length ? { superseded: superseded.map((h) => h.id) } : {}),
+            },
+          });
+          return { result };
+        },
+      );
       if ('refusal' in outcome) {
         if (outcome.tokenId) {
           writeTransaction(deps.db, () => deps.tokens.recordFailure(outcome.tokenId!, address, clock.now()));

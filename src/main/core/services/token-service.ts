@@ -150,7 +150,13 @@ export function createTokenService(deps: TokenServiceDeps) {
         const record = mustFind(id);
         if (record.revoked_at !== null) return;
         tokens.revoke(id, clock.now());
-        deps.audit.record({ actor, action: 'token.revoked', targetType: 'token', targetId: id, detail: { prefix: record.prefix } });
+        deps.audit.record({
+          actor,
+          action: 'token.revoked',
+          targetType: 'token',
+          targetId: id,
+          detail: { prefix: record.prefix },
+        });
       });
       deps.events.publish({ topic: 'tokens', action: 'revoked', id });
       return toApi(mustFind(id));
@@ -179,7 +185,13 @@ export function createTokenService(deps: TokenServiceDeps) {
         throw new ApiError('TOKEN_NOT_VALID', 'This token can no longer be used, so it cannot be shown again.');
       }
       const text = deps.secretBox.open(record.token_sealed);
-      deps.audit.record({ actor, action: 'token.revealed', targetType: 'token', targetId: id, detail: { prefix: record.prefix } });
+      deps.audit.record({
+        actor,
+        action: 'token.revealed',
+        targetType: 'token',
+        targetId: id,
+        detail: { prefix: record.prefix },
+      });
       return secretFor(text);
     },
 

@@ -30,14 +30,20 @@ export function createAdminAuth(options: { adminToken: string; loginCode: string
 
   const requireAdmin: RequestHandler = (req, res, next) => {
     if (isAdmin(req)) return next();
-    sendError(res, new ApiError('UNAUTHORIZED', 'Sign in: send the admin token as a Bearer header, or open login_url.'));
+    sendError(
+      res,
+      new ApiError('UNAUTHORIZED', 'Sign in: send the admin token as a Bearer header, or open login_url.'),
+    );
   };
 
   /** `GET /login?code=…` trades the login code for an HttpOnly, SameSite=Strict session cookie. */
   const login: RequestHandler = (req, res) => {
     const code = typeof req.query.code === 'string' ? req.query.code : '';
     if (!secretsEqual(code, options.loginCode)) {
-      sendError(res, new ApiError('UNAUTHORIZED', 'This sign-in link is not valid; open login_url from endpoint.json.'));
+      sendError(
+        res,
+        new ApiError('UNAUTHORIZED', 'This sign-in link is not valid; open login_url from endpoint.json.'),
+      );
       return;
     }
     const session = randomBytes(32).toString('base64url');

@@ -26,7 +26,10 @@ export function operationRouter(handlers: AdminHandlers, actor: string): Router 
           res.status(204).end();
         } else if (spec.raw) {
           const { content_type, data } = result as { content_type: string; data: string };
-          res.status(200).type(content_type).send(content_type === 'image/png' ? Buffer.from(data, 'base64') : data);
+          res
+            .status(200)
+            .type(content_type)
+            .send(content_type === 'image/png' ? Buffer.from(data, 'base64') : data);
         } else {
           res.status(spec.status).json(result);
         }

@@ -40,7 +40,12 @@ export function hostRoutes(deps: { enrolment: EnrolmentService; hosts: HostServi
     if (retryAfter === 0) return next();
     sendError(
       res,
-      new ApiError('RATE_LIMITED', `Too many refused attempts from this address; try again in ${retryAfter} s.`, undefined, retryAfter),
+      new ApiError(
+        'RATE_LIMITED',
+        `Too many refused attempts from this address; try again in ${retryAfter} s.`,
+        undefined,
+        retryAfter,
+      ),
     );
   };
 
@@ -80,7 +85,8 @@ export function hostRoutes(deps: { enrolment: EnrolmentService; hosts: HostServi
   outer.use(router);
   // Count the refusal against its source, then let the shared handler answer it.
   const countRefusal: ErrorRequestHandler = (error, req, _res, next) => {
-    const code = error instanceof ApiError ? error.code : (error as { type?: string }).type ? 'VALIDATION_FAILED' : null;
+    const code =
+      error instanceof ApiError ? error.code : (error as { type?: string }).type ? 'VALIDATION_FAILED' : null;
     if (code && COUNTED.has(code)) limiter.recordFailure(source(req));
     next(error);
   };

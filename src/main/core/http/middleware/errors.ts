@@ -12,7 +12,10 @@ export function sendError(res: Response, error: ApiError): void {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     if (res.headersSent) return;
-    sendError(res, toApiError(error, () => logger.error({ err: error, path: req.path }, 'unhandled error')));
+    sendError(
+      res,
+      toApiError(error, () => logger.error({ err: error, path: req.path }, 'unhandled error')),
+    );
   };
 }
 
