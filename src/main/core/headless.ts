@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -53,6 +53,8 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
   const { logger } = options;
   ensureDataDir(options.dataDir);
   const paths = dataPaths(options.dataDir);
+  // A file left by a killed run must not be mistaken for this run's endpoint.
+  rmSync(paths.endpoint, { force: true });
   const adminToken = loadOrCreateAdminToken(paths.adminToken);
   const tls = options.http ? undefined : await loadOrCreateCertificate(options.dataDir);
   const gatehouse = createGatehouse({
@@ -129,6 +131,7 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
         timers.forEach(clearInterval);
         await Promise.all(servers.map(close));
         gatehouse.close();
+        rmSync(paths.endpoint, { force: true });
       },
     };
   } catch (error) {

@@ -195,3 +195,36 @@ describe('token endpoints', () => {
     expect(next.entries[0]!.id).toBeLessThan(page.entries[1]!.id);
   });
 });
+
+describe('hosts and live events', () => {
+  it('streams an event for every change over SSE', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${server.endpoint.admin_url}/api/admin/events`, {
+      headers: { Authorization: `Bearer ${server.adminToken}` },
+      signal: controller.signal,
+    });
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const reader = res.body!.getReader();
+    const created = (await (await createToken({ expires_in_hours: 1, max_uses: 1 })).json()) as { id: string };
+    let text = '';
+    while (!text.includes(created.id)) text += new TextDecoder().decode((await reader.read()).value);
+    expect(text).toContain(`"topic":"tokens","action":"created","id":"${created.id}"`);
+    controller.abort();
+  });
+
+  it('bulk-approves and answers per id', async () => {
+    const token = (await (await createToken({ expires_in_hours: 1, max_uses: 0 })).json()) as { token: string };
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const reg = await server.lan('/api/hosts/register', {
+        json: { token: token.token, hostname: `bulk-${i}`, machine_id: `bulk-machine-${i}` },
+      });
+      ids.push(((await reg.json()) as { host_id: string }).host_id);
+    }
+    const res = await server.admin('/api/admin/hosts/bulk', { json: { action: 'approve', ids } });
+    const { results } = (await res.json()) as { results: { id: string; ok: boolean; status: string }[] };
+    expect(results).toEqual(ids.map((id) => ({ id, ok: true, status: 'APPROVED' })));
+    const bad = await server.admin('/api/admin/hosts/bulk', { json: { action: 'explode', ids } });
+    expect(bad.status).toBe(400);
+  });
+});
