@@ -16,9 +16,18 @@ async function newToken(json: Record<string, unknown> = {}) {
   return (await res.json()) as { id: string; token: string };
 }
 
+/** A registration answer: success fields or the contract error. */
+interface RegisterAnswer {
+  host_id: string;
+  host_token: string;
+  status: string;
+  error: { code: string; message: string };
+  [key: string]: unknown;
+}
+
 async function register(body: unknown, headers: Record<string, string> = {}) {
   const res = await server.lan('/api/hosts/register', { json: body, headers });
-  return { status: res.status, body: (await res.json()) as Record<string, any>, headers: res.headers };
+  return { status: res.status, body: (await res.json()) as RegisterAnswer, headers: res.headers };
 }
 
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
