@@ -1,3 +1,20 @@
+import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { App } from './App';
+import { selectClient } from './api/select-client';
+import { connectLiveUpdates, createAppStore } from './stores/app-store';
+import { createClockStore } from './stores/clock-store';
+import { StoresProvider } from './stores/context';
+import './styles.css';
 
-createRoot(document.getElementById('root')!).render(<p>Gatehouse</p>);
+const client = selectClient();
+const app = createAppStore(client);
+connectLiveUpdates(app, client);
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <StoresProvider stores={{ app, client, clock: createClockStore() }}>
+      <App />
+    </StoresProvider>
+  </StrictMode>,
+);

@@ -26,6 +26,7 @@ export interface AdminAppOptions {
 
 const UI_CSP = [
   "default-src 'self'",
+  "script-src 'self'",
   "img-src 'self' data:",
   "style-src 'self' 'unsafe-inline'",
   "connect-src 'self'",

@@ -1,0 +1,58 @@
+import { useEffect } from 'react';
+import { Notices } from './components/Notices';
+import { AuditPage } from './features/audit/AuditPage';
+import { HostsPage } from './features/hosts/HostsPage';
+import { SettingsPage } from './features/settings/SettingsPage';
+import { AddHostModal } from './features/tokens/AddHostModal';
+import { useApp } from './stores/context';
+import type { Page } from './stores/ui-slice';
+
+const PAGES: [Page, string][] = [
+  ['hosts', 'Hosts'],
+  ['audit', 'Audit'],
+  ['settings', 'Settings'],
+];
+
+export function App() {
+  const { page, goTo, addHostOpen, pendingCount, loadHosts, loadTokens } = useApp((s) => ({
+    page: s.page,
+    goTo: s.goTo,
+    addHostOpen: s.addHostOpen,
+    pendingCount: s.hosts.filter((h) => h.status === 'PENDING').length,
+    loadHosts: s.loadHosts,
+    loadTokens: s.loadTokens,
+  }));
+  useEffect(() => {
+    void loadHosts();
+    void loadTokens();
+  }, [loadHosts, loadTokens]);
+
+  return (
+    <div className="shell">
+      <nav className="sidebar" aria-label="Main">
+        <p className="brand">Gatehouse</p>
+        <ul>
+          {PAGES.map(([id, label]) => (
+            <li key={id}>
+              <button type="button" aria-current={page === id ? 'page' : undefined} onClick={() => goTo(id)}>
+                {label}
+                {id === 'hosts' && pendingCount > 0 && (
+                  <span className="badge" aria-label={`${pendingCount} waiting for approval`}>
+                    {pendingCount}
+                  </span>
+                )}
+              </button>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main className="content">
+        {page === 'hosts' && <HostsPage />}
+        {page === 'audit' && <AuditPage />}
+        {page === 'settings' && <SettingsPage />}
+      </main>
+      {addHostOpen && <AddHostModal />}
+      <Notices />
+    </div>
+  );
+}

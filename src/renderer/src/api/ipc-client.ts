@@ -1,0 +1,18 @@
+import { AdminCallError, type AdminClient } from '../../../shared/api/client';
+import { OPERATION_NAMES, type AdminApi, type IpcResult } from '../../../shared/api/operations';
+import type { GatehouseBridge } from '../../../shared/api/bridge';
+
+/** The Electron adapter: the preload bridge answers `{ok, value}` or the contract's error body. */
+export function createIpcClient(bridge: GatehouseBridge): AdminClient {
+  const api = Object.fromEntries(
+    OPERATION_NAMES.map((name) => [
+      name,
+      async (input?: unknown) => {
+        const result = (await bridge.invoke[name](input as never)) as IpcResult<unknown>;
+        if (result.ok) return result.value;
+        throw AdminCallError.fromBody(result);
+      },
+    ]),
+  ) as unknown as AdminApi;
+  return { api, subscribe: (listener) => bridge.onEvent(listener) };
+}

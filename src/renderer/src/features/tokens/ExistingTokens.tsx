@@ -1,0 +1,137 @@
+import { useEffect, useState } from 'react';
+import type { RegistrationToken, TokenSecret } from '../../../../shared/domain';
+import { TokenStateChip } from '../../components/chips';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
+import { EmptyState } from '../../components/EmptyState';
+import { RelativeTime, Countdown } from '../../components/time';
+import { copyText } from '../../lib/clipboard';
+import { useApp, useNow } from '../../stores/context';
+import { TokenSecretView } from './TokenSecretView';
+
+/** A token's state as of `now`: flips to expired the moment its time passes, without a reload. */
+function liveState(token: RegistrationToken, now: number): RegistrationToken['state'] {
+  if (token.state === 'active' && Date.parse(token.expires_at) <= now) return 'expired';
+  return token.state;
+}
+
+export function ExistingTokens() {
+  const { tokens, loaded, includeExpired, setIncludeExpired, loadTokens } = useApp((s) => ({
+    tokens: s.tokens,
+    loaded: s.tokensLoaded,
+    includeExpired: s.includeExpired,
+    setIncludeExpired: s.setIncludeExpired,
+    loadTokens: s.loadTokens,
+  }));
+  useEffect(() => void loadTokens(), [loadTokens]);
+  return (
+    <div className="stack">
+      <label className="check">
+        <input type="checkbox" checked={includeExpired} onChange={(e) => void setIncludeExpired(e.target.checked)} />
+        <span>Include expired tokens</span>
+      </label>
+      {!loaded ? (
+        <p className="muted">Loading tokens…</p>
+      ) : tokens.length === 0 ? (
+        <EmptyState title="No tokens yet">Create one in the “Generate new token” tab.</EmptyState>
+      ) : (
+        <ul className="token-list" aria-label="Registration tokens">
+          {tokens.map((t) => (
+            <TokenRow key={t.id} token={t} />
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function TokenRow({ token }: { token: RegistrationToken }) {
+  const now = useNow();
+  const { revokeToken, deleteToken, revealToken } = useApp((s) => ({
+    revokeToken: s.revokeToken,
+    deleteToken: s.deleteToken,
+    revealToken: s.revealToken,
+  }));
+  const [confirm, setConfirm] = useState<'revoke' | 'delete' | null>(null);
+  const [revealed, setSecret] = useState<TokenSecret | null>(null);
+  const state = liveState(token, now);
+  const usable = state === 'active';
+  // The secret disappears the moment the token can no longer be used.
+  const secret = usable ? revealed : null;
+
+  return (
+    <li className="token-row" aria-label={`Token ${token.prefix}`} data-token-id={token.id}>
+      <div className="token-row-head">
+        <span className="mono strong">{token.prefix}…</span>
+        <TokenStateChip state={state} />
+        <span>{token.description || <span className="muted">no description</span>}</span>
+        <span className="tabular" aria-label="Uses">
+          {token.use_count} / {token.max_uses === 0 ? '∞' : token.max_uses} uses
+        </span>
+        <span className="muted">
+          {state === 'expired' ? (
+            'expired'
+          ) : state === 'revoked' ? (
+            'revoked'
+          ) : (
+            <>
+              expires <Countdown to={token.expires_at} />
+            </>
+          )}
+        </span>
+      </div>
+      {token.labels.length > 0 && <p className="muted">Labels: {token.labels.join(', ')}</p>}
+      {token.used_by_nodes.length > 0 && (
+        <p className="muted">Used by: {token.used_by_nodes.map((n) => n.hostname).join(', ')}</p>
+      )}
+      {token.failed_attempts.count > 0 && (
+        <p className="warning-text">
+          {token.failed_attempts.count} refused attempt{token.failed_attempts.count === 1 ? '' : 's'}, last from{' '}
+          {token.failed_attempts.last_source} <RelativeTime at={token.failed_attempts.last_at} />
+        </p>
+      )}
+      <div className="actions-left">
+        {usable && (
+          <>
+            <button type="button" onClick={async () => setSecret(secret ? null : await revealToken(token.id))}>
+              {secret ? 'Hide QR' : 'Show QR'}
+            </button>
+            <button
+              type="button"
+              onClick={async () => {
+                const s = await revealToken(token.id);
+                if (s) await copyText(s.token, { secret: true });
+              }}
+            >
+              Copy again
+            </button>
+          </>
+        )}
+        {token.revoked_at === null && (
+          <button type="button" onClick={() => setConfirm('revoke')}>
+            Revoke
+          </button>
+        )}
+        <button type="button" className="danger-link" onClick={() => setConfirm('delete')}>
+          Delete
+        </button>
+      </div>
+      {secret && <TokenSecretView secret={secret} expiresAt={token.expires_at} />}
+      {confirm && (
+        <ConfirmDialog
+          title={confirm === 'revoke' ? `Revoke ${token.prefix}…?` : `Delete ${token.prefix}…?`}
+          confirmLabel={confirm === 'revoke' ? 'Revoke token' : 'Delete token'}
+          danger
+          onCancel={() => setConfirm(null)}
+          onConfirm={async () => {
+            await (confirm === 'revoke' ? revokeToken(token.id) : deleteToken(token.id));
+            setConfirm(null);
+          }}
+        >
+          {confirm === 'revoke'
+            ? 'No new host can register with it. Hosts that already registered are not affected.'
+            : 'It disappears from this list for good. Hosts that registered with it stay, and so does the audit trail.'}
+        </ConfirmDialog>
+      )}
+    </li>
+  );
+}

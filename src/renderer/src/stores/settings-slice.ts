@@ -1,0 +1,28 @@
+import type { Settings } from '../../../shared/domain';
+import type { SliceCreator } from './types';
+
+export interface SettingsSlice {
+  settings: Settings | null;
+  loadSettings(): Promise<void>;
+  saveSettings(patch: Partial<Settings>): Promise<boolean>;
+}
+
+export const createSettingsSlice: SliceCreator<SettingsSlice> = (client) => (set, get) => ({
+  settings: null,
+  async loadSettings() {
+    try {
+      set({ settings: await client.api['settings.get']({}) });
+    } catch (error) {
+      get().reportError(error);
+    }
+  },
+  async saveSettings(patch) {
+    try {
+      set({ settings: await client.api['settings.update'](patch) });
+      get().notify('info', 'Settings saved.');
+      return true;
+    } catch (error) {
+      return get().reportError(error);
+    }
+  },
+});

@@ -1,0 +1,46 @@
+import { AdminCallError } from '../../../shared/api/client';
+import type { SliceCreator } from './types';
+
+export type Page = 'hosts' | 'audit' | 'settings';
+
+export interface Notice {
+  id: number;
+  kind: 'info' | 'error';
+  text: string;
+}
+
+export interface UiSlice {
+  page: Page;
+  addHostOpen: boolean;
+  notices: Notice[];
+  /** Hosts that arrived in the queue since the admin last looked: the badge. */
+  unseenHostIds: string[];
+  goTo(page: Page): void;
+  setAddHostOpen(open: boolean): void;
+  notify(kind: Notice['kind'], text: string): void;
+  /** Shows a failed call as a notice a person can act on; returns false so callers can `return`. */
+  reportError(error: unknown): false;
+  dismissNotice(id: number): void;
+  markHostsSeen(): void;
+}
+
+let nextNoticeId = 1;
+
+export const createUiSlice: SliceCreator<UiSlice> = () => (set, get) => ({
+  page: 'hosts',
+  addHostOpen: false,
+  notices: [],
+  unseenHostIds: [],
+  goTo: (page) => set({ page }),
+  setAddHostOpen: (addHostOpen) => set({ addHostOpen }),
+  notify(kind, text) {
+    const id = nextNoticeId++;
+    set({ notices: [...get().notices.slice(-3), { id, kind, text }] });
+  },
+  reportError(error) {
+    get().notify('error', error instanceof AdminCallError ? error.message : 'Something went wrong; try again.');
+    return false;
+  },
+  dismissNotice: (id) => set({ notices: get().notices.filter((n) => n.id !== id) }),
+  markHostsSeen: () => set({ unseenHostIds: [] }),
+});
