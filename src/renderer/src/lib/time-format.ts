@@ -3,9 +3,9 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-/** The two largest units of a duration: "3d 4h", "3h 12m", "4m 05s", "42s". */
+/** The two largest units of a duration, seconds rounded up so a countdown never shows 0s before it ends: "3d 4h", "3h 12m", "4m 05s", "42s". */
 export function formatDuration(ms: number): string {
-  const total = Math.max(0, Math.floor(ms / SECOND));
+  const total = Math.max(0, Math.ceil(ms / SECOND));
   const d = Math.floor(total / 86_400);
   const h = Math.floor((total % 86_400) / 3600);
   const m = Math.floor((total % 3600) / 60);

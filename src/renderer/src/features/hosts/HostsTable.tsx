@@ -144,7 +144,7 @@ function HostRow({ host, index, top }: { host: Host; index: number; top: number 
             Enable
           </button>
         )}
-        {host.status === 'REJECTED' && (
+        {(host.status === 'REJECTED' || host.status === 'PENDING') && (
           <button type="button" onClick={() => void decide(host.id, 'approve')} aria-label={`Approve ${host.hostname}`}>
             Approve
           </button>
