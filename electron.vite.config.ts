@@ -1,6 +1,22 @@
 import { resolve } from 'node:path';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'electron-vite';
+import type { Plugin } from 'vite';
+
+/**
+ * The built page carries its own strict CSP (file:// loads in Electron have no
+ * response headers to carry one). Not applied to the dev server, whose React
+ * refresh preamble is an inline script.
+ */
+const contentSecurityPolicy: Plugin = {
+  name: 'gatehouse-csp',
+  apply: 'build',
+  transformIndexHtml: (html) =>
+    html.replace(
+      '<head>',
+      `<head>\n    <meta http-equiv="Content-Security-Policy" content="default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'" />`,
+    ),
+};
 
 export default defineConfig({
   main: {
@@ -20,6 +36,6 @@ export default defineConfig({
   renderer: {
     root: 'src/renderer',
     build: { rolldownOptions: { input: resolve('src/renderer/index.html') } },
-    plugins: [react()],
+    plugins: [react(), contentSecurityPolicy],
   },
 });

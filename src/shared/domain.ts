@@ -77,6 +77,24 @@ export interface BulkResult {
 export interface Settings {
   token_prefix: string;
   offline_threshold_seconds: number;
+  /** Where the desktop app's LAN listener binds on its next start (headless: the command line decides). */
+  lan_port: number;
+  lan_bind: string;
+  /** The URL hosts are told to use; null picks this machine's first LAN address. */
+  advertise_url: string | null;
+}
+
+/** What is running now, for the Settings page. */
+export interface SystemInfo {
+  version: string;
+  lan_url: string;
+  tls_fingerprint: string | null;
+  /** Where the key that seals re-showable tokens lives. */
+  key_storage: 'keychain' | 'file';
+  /** This machine's LAN addresses, for picking the advertised URL. */
+  addresses: string[];
+  /** The saved LAN settings differ from the running listener's. */
+  restart_required: boolean;
 }
 
 /** What the admin event stream says: which collection changed; clients refetch. */

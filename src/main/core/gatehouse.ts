@@ -14,6 +14,7 @@ import { EventBus } from './services/event-bus';
 import { createHeartbeatRecorder, type HeartbeatRecorder } from './services/heartbeat-recorder';
 import { createHostService, type HostService } from './services/host-service';
 import type { LanEndpoint } from './services/join-links';
+import type { SystemService } from './services/system-service';
 import { createSettingsService, type SettingsService } from './services/settings-service';
 import { createTokenService, type TokenService } from './services/token-service';
 
@@ -23,6 +24,8 @@ export interface GatehouseOptions {
   secretKey: Buffer;
   clock?: Clock;
   logger?: Logger;
+  /** better-sqlite3 binary for another ABI (Electron); omitted under Node. */
+  nativeBinding?: string;
   /** Where hosts reach us; read lazily because ports are known only after listening. */
   endpoint?: () => LanEndpoint;
 }
@@ -39,6 +42,8 @@ export interface Gatehouse {
   heartbeats: HeartbeatRecorder;
   handlers: AdminHandlers;
   setEndpoint(endpoint: LanEndpoint): void;
+  /** The running process (headless or desktop) answers system.info and certificate.regenerate. */
+  setSystem(system: SystemService): void;
   close(): void;
 }
 
@@ -48,7 +53,7 @@ export interface Gatehouse {
  * so tests and the Electron shell each build their own.
  */
 export function createGatehouse(options: GatehouseOptions): Gatehouse {
-  const db = openDatabase(options.databaseFile);
+  const db = openDatabase(options.databaseFile, { nativeBinding: options.nativeBinding });
   const clock = options.clock ?? systemClock;
   const events = new EventBus();
   const secretBox = createSecretBox(options.secretKey);
@@ -83,7 +88,20 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
     secretBox,
     heartbeats,
   });
-  const handlers = createAdminHandlers({ tokens, hosts, audit, settings });
+  let system: SystemService = {
+    info: () => {
+      throw new Error('no system service: call setSystem first');
+    },
+    regenerateCertificate: () => Promise.reject(new Error('no system service: call setSystem first')),
+  };
+  const handlers = createAdminHandlers({
+    tokens,
+    hosts,
+    audit,
+    settings,
+    // Late-bound: the listeners that make up the system exist only after the core.
+    system: { info: () => system.info(), regenerateCertificate: (actor) => system.regenerateCertificate(actor) },
+  });
 
   return {
     db,
@@ -98,6 +116,9 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
     handlers,
     setEndpoint(next) {
       endpoint = next;
+    },
+    setSystem(next) {
+      system = next;
     },
     close() {
       heartbeats.flush();

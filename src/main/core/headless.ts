@@ -7,13 +7,11 @@ import type { ServeOptions } from './cli/serve-args';
 import { dataPaths, ensureDataDir, loadOrCreateAdminToken, writeFileAtomic } from './data-dir';
 import { createGatehouse, type Gatehouse } from './gatehouse';
 import { createAdminApp } from './http/admin/admin-app';
-import { createLanApp } from './http/lan/lan-app';
 import type { JoinAssets } from './http/lan/join-routes';
 import { close, listen, portOf, urlOf } from './http/server';
-import { isWildcard, primaryLanAddress } from './lan-address';
-import { createFailureLimiter } from './security/failure-limiter';
+import { allLanAddresses } from './lan-address';
+import { createSystemService, startLanListener, type LanListener } from './lan-listener';
 import { loadOrCreateKeyFile } from './security/secret-box';
-import { loadOrCreateCertificate } from './security/tls-certificate';
 import type { Clock } from './services/clock';
 
 export interface EndpointFile {
@@ -40,9 +38,23 @@ export interface Headless {
   stop(): Promise<void>;
 }
 
-export function readJoinAssets(appRoot: string): JoinAssets {
-  const read = (name: string) => readFileSync(join(appRoot, 'resources', name), 'utf8');
+/** join.sh and the join page, from `dir` (the repository's `resources/`, or the packaged app's copy). */
+export function readJoinAssets(dir: string): JoinAssets {
+  const read = (name: string) => readFileSync(join(dir, name), 'utf8');
   return { script: read('join.sh'), page: read('join.html'), pageScript: read('join.js') };
+}
+
+/** Flushes coalesced heartbeats and sweeps expired limiter and idempotency entries; returns the stop function. */
+export function startBackgroundJobs(gatehouse: Gatehouse, lan: LanListener, heartbeatFlushMs = 5_000): () => void {
+  const timers = [
+    setInterval(() => gatehouse.heartbeats.flush(), heartbeatFlushMs),
+    setInterval(() => {
+      lan.limiter.sweep();
+      gatehouse.enrolment.sweep();
+    }, 60_000),
+  ];
+  timers.forEach((t) => t.unref());
+  return () => timers.forEach(clearInterval);
 }
 
 /**
@@ -56,35 +68,48 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
   // A file left by a killed run must not be mistaken for this run's endpoint.
   rmSync(paths.endpoint, { force: true });
   const adminToken = loadOrCreateAdminToken(paths.adminToken);
-  const tls = options.http ? undefined : await loadOrCreateCertificate(options.dataDir);
   const gatehouse = createGatehouse({
     databaseFile: paths.database,
     secretKey: loadOrCreateKeyFile(paths.secretKey),
     clock: options.clock,
     logger,
   });
-  const clock = gatehouse.clock;
-  const limiter = createFailureLimiter({ limit: options.failureLimit ?? 10, windowMs: 60_000, clock });
-  const servers: Server[] = [];
-  const timers: NodeJS.Timeout[] = [];
+  let lan: LanListener | undefined;
+  let admin: Server | undefined;
+  let stopJobs = () => {};
+  let endpoint: EndpointFile = { lan_url: '', admin_url: '', login_url: '', tls_fingerprint: null, pid: process.pid };
+  const shutdown = async () => {
+    stopJobs();
+    await Promise.all([lan?.close(), admin && close(admin)]);
+    gatehouse.close();
+  };
   try {
-    const lanApp = createLanApp({
-      enrolment: gatehouse.enrolment,
-      hosts: gatehouse.hosts,
-      limiter,
-      logger: logger.child({ listener: 'lan' }),
+    lan = await startLanListener({
+      gatehouse,
+      logger,
       version: options.version,
-      endpoint: () => lanEndpoint,
-      assets: readJoinAssets(options.appRoot),
+      assets: readJoinAssets(join(options.appRoot, 'resources')),
+      dataDir: options.dataDir,
+      bind: options.bind,
+      port: options.port,
+      http: options.http,
+      advertiseUrl: options.advertiseUrl,
+      failureLimit: options.failureLimit,
     });
-    const lanServer = await listen(lanApp, { host: options.bind, port: options.port, tls });
-    servers.push(lanServer);
-    const lanHost = isWildcard(options.bind) ? primaryLanAddress() : options.bind;
-    const lanEndpoint = {
-      lanUrl: options.advertiseUrl ?? urlOf(tls ? 'https' : 'http', lanHost, portOf(lanServer)),
-      tlsFingerprint: tls?.fingerprint ?? null,
-    };
-    gatehouse.setEndpoint(lanEndpoint);
+    gatehouse.setSystem(
+      createSystemService({
+        gatehouse,
+        lan,
+        version: options.version,
+        keyStorage: 'file',
+        addresses: allLanAddresses,
+        restartRequired: () => false,
+        onCertificateChanged: (lanEndpoint) => {
+          endpoint.tls_fingerprint = lanEndpoint.tlsFingerprint;
+          writeFileAtomic(paths.endpoint, JSON.stringify(endpoint, null, 2) + '\n');
+        },
+      }),
+    );
 
     let adminPort = 0;
     const loginCode = randomBytes(24).toString('base64url');
@@ -97,29 +122,20 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
       port: () => adminPort,
       rendererDir: join(options.appRoot, 'out', 'renderer'),
     });
-    const adminServer = await listen(adminApp, { host: '127.0.0.1', port: options.adminPort });
-    servers.push(adminServer);
-    adminPort = portOf(adminServer);
-
-    timers.push(setInterval(() => gatehouse.heartbeats.flush(), options.heartbeatFlushMs ?? 5_000));
-    timers.push(
-      setInterval(() => {
-        limiter.sweep();
-        gatehouse.enrolment.sweep();
-      }, 60_000),
-    );
-    timers.forEach((t) => t.unref());
+    admin = await listen(adminApp, { host: '127.0.0.1', port: options.adminPort });
+    adminPort = portOf(admin);
+    stopJobs = startBackgroundJobs(gatehouse, lan, options.heartbeatFlushMs);
 
     const adminUrl = urlOf('http', '127.0.0.1', adminPort);
-    const endpoint: EndpointFile = {
-      lan_url: lanEndpoint.lanUrl,
+    endpoint = {
+      lan_url: lan.endpoint.lanUrl,
       admin_url: adminUrl,
       login_url: `${adminUrl}/login?code=${loginCode}`,
-      tls_fingerprint: lanEndpoint.tlsFingerprint,
+      tls_fingerprint: lan.endpoint.tlsFingerprint,
       pid: process.pid,
     };
     writeFileAtomic(paths.endpoint, JSON.stringify(endpoint, null, 2) + '\n');
-    logger.info({ lan_url: endpoint.lan_url, admin_url: adminUrl, tls: Boolean(tls) }, 'gatehouse is listening');
+    logger.info({ lan_url: endpoint.lan_url, admin_url: adminUrl, tls: !options.http }, 'gatehouse is listening');
 
     let stopped = false;
     return {
@@ -128,16 +144,12 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
       async stop() {
         if (stopped) return;
         stopped = true;
-        timers.forEach(clearInterval);
-        await Promise.all(servers.map(close));
-        gatehouse.close();
+        await shutdown();
         rmSync(paths.endpoint, { force: true });
       },
     };
   } catch (error) {
-    timers.forEach(clearInterval);
-    await Promise.all(servers.map(close));
-    gatehouse.close();
+    await shutdown();
     throw error;
   }
 }

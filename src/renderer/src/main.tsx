@@ -10,6 +10,10 @@ import './styles.css';
 const client = selectClient();
 const app = createAppStore(client);
 connectLiveUpdates(app, client);
+// Desktop: the tray or a notification asks for a page.
+window.gatehouse?.desktop.onNavigate((page) => {
+  if (page === 'hosts' || page === 'audit' || page === 'settings') app.getState().goTo(page);
+});
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -1,5 +1,6 @@
 import type { AdminEvent } from '../domain';
-import type { IpcResult, OperationInput, OperationName, OperationOutput } from './operations';
+import type { OperationName } from './operation-names';
+import type { IpcResult, OperationInput, OperationOutput } from './operations';
 
 /**
  * What the preload script exposes as `window.gatehouse`: exactly one function per
@@ -14,6 +15,8 @@ export interface GatehouseBridge {
     setSecretOnScreen(visible: boolean): void;
     /** Clear `text` from the clipboard after 60 s if it is still there. */
     copySecret(text: string): Promise<void>;
+    /** The main process asks to show a page (a notification or the tray was clicked). */
+    onNavigate(listener: (page: string) => void): () => void;
   };
 }
 

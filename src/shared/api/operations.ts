@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import type { AuditEntry, BulkResult, CreatedToken, Host, RegistrationToken, Settings, TokenSecret } from '../domain';
+import type {
+  AuditEntry,
+  BulkResult,
+  CreatedToken,
+  Host,
+  RegistrationToken,
+  Settings,
+  SystemInfo,
+  TokenSecret,
+} from '../domain';
+import type { OperationName } from './operation-names';
 import * as s from './schemas';
 
 /**
@@ -78,25 +88,28 @@ export const operations = {
     input: s.updateSettingsInput,
     status: 200,
   }),
-} as const;
+  'system.info': op<SystemInfo>()({ method: 'GET', path: `${BASE}/system`, input: z.strictObject({}), status: 200 }),
+  /** A new LAN key pair: every host that pinned the old key must enrol again. */
+  'certificate.regenerate': op<SystemInfo>()({
+    method: 'POST',
+    path: `${BASE}/certificate/regenerate`,
+    input: z.strictObject({}),
+    status: 200,
+  }),
+} as const satisfies Record<OperationName, OperationSpec<z.ZodType, unknown>>;
 
 export type Operations = typeof operations;
-export type OperationName = keyof Operations;
 export type OperationInput<N extends OperationName> = z.input<Operations[N]['input']>;
 export type ParsedInput<N extends OperationName> = z.output<Operations[N]['input']>;
 export type OperationOutput<N extends OperationName> =
   Operations[N] extends OperationSpec<z.ZodType, infer O> ? O : never;
 
-export const OPERATION_NAMES = Object.keys(operations) as OperationName[];
+export { OPERATION_NAMES, type OperationName } from './operation-names';
 
 /** The typed client both renderer adapters (IPC and HTTP) implement. */
 export type AdminApi = {
   [N in OperationName]: (input: OperationInput<N>) => Promise<OperationOutput<N>>;
 };
-
-/** The IPC channel prefix; one channel per operation, plus the event channel. */
-export const IPC_CHANNEL_PREFIX = 'gatehouse:';
-export const IPC_EVENT_CHANNEL = 'gatehouse:event';
 
 /** What an IPC handler answers: the value, or the contract's error body. */
 export type IpcResult<T> = { ok: true; value: T } | ({ ok: false } & import('./errors').ErrorBody);

@@ -64,6 +64,13 @@ export const updateSettingsInput = z.strictObject({
     .regex(/^[0-9A-HJKMNP-TV-Z]{1,12}$/, 'prefix: 1–12 Crockford Base32 characters (no I, L, O, U)')
     .optional(),
   offline_threshold_seconds: z.number().int().min(10).max(86_400).optional(),
+  lan_port: z.number().int().min(1).max(65_535).optional(),
+  lan_bind: z.union([z.ipv4(), z.ipv6()]).optional(),
+  advertise_url: z
+    .string()
+    .regex(/^https?:\/\/[^/\s]+$/, 'advertise_url: http(s)://host[:port]')
+    .nullable()
+    .optional(),
 });
 
 /** Host-facing registration body (LAN). */

@@ -2,6 +2,7 @@ import type { OperationName, OperationOutput, ParsedInput } from '../../../share
 import type { AuditService } from '../services/audit-service';
 import type { HostService } from '../services/host-service';
 import type { SettingsService } from '../services/settings-service';
+import type { SystemService } from '../services/system-service';
 import type { TokenService } from '../services/token-service';
 
 /** Who is asking: recorded as the actor of every change. */
@@ -18,6 +19,7 @@ export interface AdminServices {
   hosts: HostService;
   audit: AuditService;
   settings: SettingsService;
+  system: SystemService;
 }
 
 /** One handler per contract operation; each is a single call into a service. */
@@ -41,5 +43,7 @@ export function createAdminHandlers(s: AdminServices): AdminHandlers {
     'audit.list': (input) => s.audit.list(input),
     'settings.get': () => s.settings.get(),
     'settings.update': (input, ctx) => s.settings.update(input, ctx.actor),
+    'system.info': () => s.system.info(),
+    'certificate.regenerate': (_input, ctx) => s.system.regenerateCertificate(ctx.actor),
   };
 }

@@ -10,8 +10,10 @@ export type Db = Database.Database;
  * WAL with synchronous=FULL: every acknowledged write survives kill -9 and power
  * loss. The busy timeout lets a second process (or a worker) wait instead of failing.
  */
-export function openDatabase(file: string): Db {
-  const db = new Database(file);
+export function openDatabase(file: string, options: { nativeBinding?: string } = {}): Db {
+  // The Electron shell passes a better-sqlite3 binary built for Electron's ABI;
+  // Node (tests, headless) uses the one in node_modules.
+  const db = new Database(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');

@@ -9,6 +9,9 @@ import { writeTransaction } from '../db/connection';
 export const DEFAULT_SETTINGS: Settings = {
   token_prefix: DEFAULT_TOKEN_PREFIX,
   offline_threshold_seconds: 90,
+  lan_port: 7443,
+  lan_bind: '0.0.0.0',
+  advertise_url: null,
 };
 
 export function createSettingsService(deps: {

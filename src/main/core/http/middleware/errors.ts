@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { ApiError } from '../../../../shared/api/errors';
+import { toApiError } from '../../api/to-api-error';
 
 /** Writes the contract's error body; Retry-After travels with 429s. */
 export function sendError(res: Response, error: ApiError): void {
@@ -17,19 +18,6 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       toApiError(error, () => logger.error({ err: error, path: req.path }, 'unhandled error')),
     );
   };
-}
-
-function toApiError(error: unknown, onUnknown: () => void): ApiError {
-  if (error instanceof ApiError) return error;
-  // body-parser errors carry a `type`.
-  const type = (error as { type?: string }).type;
-  if (type === 'entity.too.large') return new ApiError('PAYLOAD_TOO_LARGE', 'The request body is too large.');
-  if (type === 'entity.parse.failed') return new ApiError('VALIDATION_FAILED', 'The request body is not valid JSON.');
-  if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
-    return new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as UTF-8 JSON.');
-  }
-  onUnknown();
-  return new ApiError('INTERNAL', 'Something went wrong inside Gatehouse; the details are in its log.');
 }
 
 export const notFound: RequestHandler = (req, res) => {

@@ -1,33 +1,65 @@
 import { useEffect, useState } from 'react';
-import type { Settings } from '../../../../shared/domain';
-import { useApp } from '../../stores/context';
+import type { Settings, SystemInfo } from '../../../../shared/domain';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
+import { CopyButton } from '../../components/CopyButton';
+import { useApp, useClient } from '../../stores/context';
 
 export function SettingsPage() {
   const { settings, loadSettings } = useApp((s) => ({ settings: s.settings, loadSettings: s.loadSettings }));
+  const system = useSystemInfo(settings);
   useEffect(() => void loadSettings(), [loadSettings]);
-  if (!settings) return <p className="muted">Loading settings…</p>;
-  // Keyed by the saved values, so the form starts again from whatever was last saved.
-  return <SettingsForm key={JSON.stringify(settings)} settings={settings} />;
-}
-
-function SettingsForm({ settings }: { settings: Settings }) {
-  const saveSettings = useApp((s) => s.saveSettings);
-  const [prefix, setPrefix] = useState(settings.token_prefix);
-  const [threshold, setThreshold] = useState(String(settings.offline_threshold_seconds));
-  const prefixValid = /^[0-9A-HJKMNP-TV-Z]{1,12}$/.test(prefix);
-  const thresholdValid = /^\d+$/.test(threshold) && Number(threshold) >= 10 && Number(threshold) <= 86_400;
+  if (!settings || !system.info) return <p className="muted">Loading settings…</p>;
   return (
     <>
       <div className="page-header">
         <h1>Settings</h1>
       </div>
-      <form
-        className="panel stack"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void saveSettings({ token_prefix: prefix, offline_threshold_seconds: Number(threshold) });
-        }}
-      >
+      {/* Keyed by the saved values, so the form starts again from whatever was last saved. */}
+      <SettingsForm key={JSON.stringify(settings)} settings={settings} addresses={system.info.addresses} />
+      <CertificatePanel info={system.info} onRegenerated={system.set} />
+    </>
+  );
+}
+
+/** system.info, fetched again whenever the settings change (a regenerated key publishes a settings event). */
+function useSystemInfo(settings: Settings | null) {
+  const client = useClient();
+  const reportError = useApp((s) => s.reportError);
+  const [info, set] = useState<SystemInfo | null>(null);
+  useEffect(() => {
+    client.api['system.info']({}).then(set, reportError);
+  }, [client, reportError, settings]);
+  return { info, set };
+}
+
+function SettingsForm({ settings, addresses }: { settings: Settings; addresses: string[] }) {
+  const saveSettings = useApp((s) => s.saveSettings);
+  const [prefix, setPrefix] = useState(settings.token_prefix);
+  const [threshold, setThreshold] = useState(String(settings.offline_threshold_seconds));
+  const [port, setPort] = useState(String(settings.lan_port));
+  const [bind, setBind] = useState(settings.lan_bind);
+  const [advertise, setAdvertise] = useState(settings.advertise_url ?? '');
+  const prefixValid = /^[0-9A-HJKMNP-TV-Z]{1,12}$/.test(prefix);
+  const thresholdValid = /^\d+$/.test(threshold) && Number(threshold) >= 10 && Number(threshold) <= 86_400;
+  const portValid = /^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65_535;
+  const advertiseValid = advertise === '' || /^https?:\/\/[^/\s]+$/.test(advertise);
+  const valid = prefixValid && thresholdValid && portValid && advertiseValid;
+  return (
+    <form
+      className="panel stack"
+      aria-label="Settings"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void saveSettings({
+          token_prefix: prefix,
+          offline_threshold_seconds: Number(threshold),
+          lan_port: Number(port),
+          lan_bind: bind,
+          advertise_url: advertise === '' ? null : advertise,
+        });
+      }}
+    >
+      <div className="row">
         <label className="field">
           <span>Token prefix</span>
           <input
@@ -53,12 +85,110 @@ function SettingsForm({ settings }: { settings: Settings }) {
             Between 10 and 86400. Hosts beat every 30 s, so 90 s tolerates two missed beats.
           </small>
         </label>
-        <div className="actions">
-          <button type="submit" className="primary" disabled={!prefixValid || !thresholdValid}>
-            Save settings
+      </div>
+      <h2>LAN listener</h2>
+      <div className="row">
+        <label className="field">
+          <span>Port</span>
+          <input inputMode="numeric" value={port} onChange={(e) => setPort(e.target.value)} aria-invalid={!portValid} />
+        </label>
+        <label className="field">
+          <span>Bind address</span>
+          <select value={bind} onChange={(e) => setBind(e.target.value)}>
+            <option value="0.0.0.0">Every IPv4 interface (0.0.0.0)</option>
+            <option value="::">Every interface, IPv6 too (::)</option>
+            {addresses.map((a) => (
+              <option key={a} value={a}>
+                {a}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <label className="field">
+        <span>Advertised URL (what hosts are told to use)</span>
+        <input
+          list="advertise-choices"
+          value={advertise}
+          placeholder="automatic: this machine's first LAN address"
+          onChange={(e) => setAdvertise(e.target.value)}
+          aria-invalid={!advertiseValid}
+          aria-describedby="advertise-help"
+        />
+        <datalist id="advertise-choices">
+          {addresses.map((a) => (
+            <option key={a} value={`https://${a.includes(':') ? `[${a}]` : a}:${port}`} />
+          ))}
+        </datalist>
+        <small id="advertise-help" className={advertiseValid ? 'muted' : 'error-text'}>
+          https://host:port, picked from this machine&apos;s addresses or a DNS name. Empty picks automatically.
+        </small>
+      </label>
+      <p className="muted">
+        The desktop app applies LAN changes at its next start; headless, the command line decides.
+      </p>
+      <div className="actions">
+        <button type="submit" className="primary" disabled={!valid}>
+          Save settings
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function CertificatePanel({ info, onRegenerated }: { info: SystemInfo; onRegenerated(info: SystemInfo): void }) {
+  const client = useClient();
+  const { reportError, notify } = useApp((s) => ({ reportError: s.reportError, notify: s.notify }));
+  const [confirming, setConfirming] = useState(false);
+  return (
+    <section className="panel stack" aria-labelledby="cert-title">
+      <h2 id="cert-title">Endpoint and certificate</h2>
+      {info.restart_required && <p className="warning-text">LAN settings changed: restart Gatehouse to apply them.</p>}
+      <p>
+        Hosts reach this Gatehouse at <span className="mono">{info.lan_url}</span>
+      </p>
+      {info.tls_fingerprint ? (
+        <div className="actions-left">
+          <span>
+            Certificate key pin:{' '}
+            <span className="mono" data-testid="tls-fingerprint">
+              sha256//{info.tls_fingerprint}
+            </span>
+          </span>
+          <CopyButton text={info.tls_fingerprint} label="Copy pin" />
+          <button type="button" className="danger-link" onClick={() => setConfirming(true)}>
+            Regenerate certificate…
           </button>
         </div>
-      </form>
-    </>
+      ) : (
+        <p className="warning-text">The LAN listener runs without TLS (--http): hosts cannot pin it.</p>
+      )}
+      {info.key_storage === 'file' && (
+        <p className="muted" role="note">
+          Tokens that can be shown again are sealed with a key in a 0600 file in the data directory, not the OS keychain
+          {window.gatehouse ? ' (no keychain is available on this system)' : ' (headless mode)'}.
+        </p>
+      )}
+      {confirming && (
+        <ConfirmDialog
+          title="Regenerate the certificate?"
+          confirmLabel="Regenerate"
+          danger
+          onCancel={() => setConfirming(false)}
+          onConfirm={async () => {
+            try {
+              onRegenerated(await client.api['certificate.regenerate']({}));
+              notify('info', 'New certificate in use. Enrolled hosts must be given the new pin.');
+            } catch (error) {
+              reportError(error);
+            }
+            setConfirming(false);
+          }}
+        >
+          Every host that pinned the current key (all enrolled hosts, and every join command already handed out) will
+          refuse to talk to Gatehouse until it is given the new pin. Only do this if the key may have leaked.
+        </ConfirmDialog>
+      )}
+    </section>
   );
 }

@@ -1,0 +1,41 @@
+import type { IpcMain, WebFrameMain } from 'electron';
+import { IPC_CHANNEL_PREFIX, OPERATION_NAMES } from '../../shared/api/operation-names';
+import { ApiError } from '../../shared/api/errors';
+import type { IpcResult } from '../../shared/api/operations';
+import type { AdminHandlers } from '../core/api/admin-handlers';
+import { dispatch } from '../core/api/dispatch';
+import { toApiError } from '../core/api/to-api-error';
+import { isAppUrl } from './window';
+
+/** A call is trusted only from the app's own page in its main frame: never an iframe, never another origin. */
+export function isTrustedSender(event: { senderFrame: WebFrameMain | null }, appUrl: string): boolean {
+  const frame = event.senderFrame;
+  return frame !== null && frame.parent === null && isAppUrl(frame.url, appUrl);
+}
+
+/**
+ * One `ipcMain.handle` per contract operation, each going through the same
+ * `dispatch` (and schemas) as the HTTP routes. Answers `{ok, value}` or the
+ * contract's error body, so errors survive the trip intact.
+ */
+export function registerAdminIpc(options: {
+  ipcMain: IpcMain;
+  handlers: AdminHandlers;
+  appUrl: string;
+  actor: string;
+  onUnknownError: (error: unknown) => void;
+}): () => void {
+  for (const name of OPERATION_NAMES) {
+    options.ipcMain.handle(IPC_CHANNEL_PREFIX + name, async (event, input: unknown): Promise<IpcResult<unknown>> => {
+      if (!isTrustedSender(event, options.appUrl)) {
+        return { ok: false, ...new ApiError('FORBIDDEN', 'This caller is not the Gatehouse window.').toBody() };
+      }
+      try {
+        return { ok: true, value: await dispatch(options.handlers, name, input, { actor: options.actor }) };
+      } catch (error) {
+        return { ok: false, ...toApiError(error, options.onUnknownError).toBody() };
+      }
+    });
+  }
+  return () => OPERATION_NAMES.forEach((name) => options.ipcMain.removeHandler(IPC_CHANNEL_PREFIX + name));
+}

@@ -1,0 +1,38 @@
+/**
+ * The names of the admin operations, and nothing else: the preload bridge is built
+ * from this list without pulling the schemas (zod) into the sandboxed preload.
+ * `operations.ts` must define exactly these keys (checked by its type).
+ */
+export const OPERATION_NAMES = [
+  'tokens.list',
+  'tokens.create',
+  'tokens.get',
+  'tokens.revoke',
+  'tokens.delete',
+  'tokens.reveal',
+  'tokens.qr',
+  'hosts.list',
+  'hosts.get',
+  'hosts.approve',
+  'hosts.reject',
+  'hosts.disable',
+  'hosts.enable',
+  'hosts.delete',
+  'hosts.bulk',
+  'audit.list',
+  'settings.get',
+  'settings.update',
+  'system.info',
+  'certificate.regenerate',
+] as const;
+
+export type OperationName = (typeof OPERATION_NAMES)[number];
+
+/** The IPC channel of each operation, and of the event stream. */
+export const IPC_CHANNEL_PREFIX = 'gatehouse:op:';
+export const IPC_EVENT_CHANNEL = 'gatehouse:event';
+export const IPC_DESKTOP_CHANNELS = {
+  secretOnScreen: 'gatehouse:desktop:secret-on-screen',
+  copySecret: 'gatehouse:desktop:copy-secret',
+  navigate: 'gatehouse:desktop:navigate',
+} as const;
