@@ -208,7 +208,8 @@ install_heartbeat() {
   api GET /join.sh
   [ "$STATUS" = 200 ] || die "could not fetch join.sh for the heartbeat: $(error_message)"
   cp "$BODY" "$STATE_DIR/join.sh"
-  chmod 700 "$STATE_DIR/join.sh"
+  # Run as `sh join.sh`, so it needs no execute bit: every file here stays 0600.
+  chmod 600 "$STATE_DIR/join.sh"
   if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
     cat >/etc/systemd/system/gatehouse-heartbeat.service <<UNIT
 [Unit]

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +86,7 @@ describe.each(['dash', 'busybox sh'])('join.sh under %s against npm run serve ov
     expect(exit).toBe(0);
 
     const stateFile = join(state, 'state.json');
+    expect(readdirSync(state)).toEqual(['state.json']);
     expect(statSync(stateFile).mode & 0o777).toBe(0o600);
     const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as Record<string, string>;
     expect(saved).toMatchObject({

@@ -1,4 +1,5 @@
-import { useMemo, useState } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useMemo, useRef, useState } from 'react';
 import type { Host } from '../../../../shared/domain';
 import { Labels } from '../../components/chips';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
@@ -22,8 +23,26 @@ export function ApprovalQueue() {
     () => hosts.filter((h) => h.status === 'PENDING').sort((a, b) => a.registered_at.localeCompare(b.registered_at)),
     [hosts],
   );
+  // Ids per token prefix, once per change: "approve all from this token" without an O(n²) scan per row.
+  const byToken = useMemo(() => {
+    const map = new Map<string | null, string[]>();
+    for (const h of pending) map.set(h.token_prefix, [...(map.get(h.token_prefix) ?? []), h.id]);
+    return map;
+  }, [pending]);
   const [confirm, setConfirm] = useState<Pending>(null);
-  const allSelected = pending.length > 0 && pending.every((h) => selectedIds.includes(h.id));
+  const selected = useMemo(() => new Set(selectedIds), [selectedIds]);
+  const allSelected = pending.length > 0 && pending.every((h) => selected.has(h.id));
+  const scroller = useRef<HTMLDivElement>(null);
+  // A burst of thousands of requests (a whole hall reinstalled) stays smooth: only visible rows exist.
+  // eslint-disable-next-line react-hooks/incompatible-library
+  const virtual = useVirtualizer({
+    count: pending.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => 96,
+    gap: 8,
+    overscan: 6,
+    getItemKey: (index) => pending[index]!.id,
+  });
 
   return (
     <section className="panel" aria-labelledby="queue-title" onFocus={() => unseen.length && markSeen()}>
@@ -71,17 +90,26 @@ export function ApprovalQueue() {
           Hosts that register with a token appear here within a second. Use <strong>Add Host</strong> to make a token.
         </EmptyState>
       ) : (
-        <ul className="queue" aria-label="Pending requests">
-          {pending.map((h) => (
-            <QueueItem
-              key={h.id}
-              host={h}
-              isNew={unseen.includes(h.id)}
-              onRejectMany={(ids, label) => setConfirm({ action: 'reject', ids, label })}
-              sameToken={pending.filter((p) => p.token_prefix === h.token_prefix).map((p) => p.id)}
-            />
-          ))}
-        </ul>
+        <div ref={scroller} className="queue-scroller" data-testid="queue-scroller">
+          <ul className="queue" aria-label="Pending requests" style={{ height: virtual.getTotalSize() }}>
+            {virtual.getVirtualItems().map((item) => {
+              const h = pending[item.index]!;
+              return (
+                <QueueItem
+                  key={item.key}
+                  host={h}
+                  index={item.index}
+                  total={pending.length}
+                  top={item.start}
+                  measure={virtual.measureElement}
+                  isNew={unseen.includes(h.id)}
+                  onRejectMany={(ids, label) => setConfirm({ action: 'reject', ids, label })}
+                  sameToken={byToken.get(h.token_prefix) ?? [h.id]}
+                />
+              );
+            })}
+          </ul>
+        </div>
       )}
       {confirm && (
         <ConfirmDialog
@@ -104,12 +132,16 @@ export function ApprovalQueue() {
 
 interface QueueItemProps {
   host: Host;
+  index: number;
+  total: number;
+  top: number;
+  measure(element: Element | null): void;
   isNew: boolean;
   sameToken: string[];
   onRejectMany(ids: string[], label: string): void;
 }
 
-function QueueItem({ host, isNew, sameToken, onRejectMany }: QueueItemProps) {
+function QueueItem({ host, index, total, top, measure, isNew, sameToken, onRejectMany }: QueueItemProps) {
   const now = useNow();
   const { selected, toggle, decide, bulkDecide } = useApp((s) => ({
     selected: s.selectedIds.includes(host.id),
@@ -120,6 +152,11 @@ function QueueItem({ host, isNew, sameToken, onRejectMany }: QueueItemProps) {
   const addresses = [...new Set([host.remote_addr, ...host.ips])];
   return (
     <li
+      ref={measure}
+      data-index={index}
+      aria-setsize={total}
+      aria-posinset={index + 1}
+      style={{ position: 'absolute', top, left: 0, right: 0 }}
       className={isNew ? 'queue-item is-new' : 'queue-item'}
       aria-label={`Request from ${host.hostname}`}
       data-host-id={host.id}
