@@ -5,6 +5,7 @@ export default defineConfig({
   plugins: [react()],
   test: {
     include: ['tests/**/*.test.{ts,tsx}'],
+    reporters: ['default', './tests/helpers/summary-reporter.ts'],
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 60_000,
