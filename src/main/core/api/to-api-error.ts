@@ -13,6 +13,12 @@ export function toApiError(error: unknown, onUnknown: (error: unknown) => void):
   if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
     return new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as UTF-8 JSON.');
   }
+  // Express marks request errors it found itself (a path parameter with broken
+  // percent-encoding, say) with a 4xx status: the request is at fault, not Gatehouse.
+  const status = (error as { status?: unknown } | null)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new ApiError('VALIDATION_FAILED', 'The request could not be read: check its path and encoding.');
+  }
   onUnknown(error);
   return new ApiError('INTERNAL', 'Something went wrong inside Gatehouse; the details are in its log.');
 }
