@@ -47,7 +47,10 @@ export function readJoinAssets(dir: string): JoinAssets {
 /** Flushes coalesced heartbeats and sweeps expired limiter and idempotency entries; returns the stop function. */
 export function startBackgroundJobs(gatehouse: Gatehouse, lan: LanListener, heartbeatFlushMs = 5_000): () => void {
   const timers = [
-    setInterval(() => gatehouse.heartbeats.flush(), heartbeatFlushMs),
+    setInterval(() => {
+      // One event per flush, not per beat: the admin's views refresh last-seen times every few seconds.
+      if (gatehouse.heartbeats.flush() > 0) gatehouse.events.publish({ topic: 'hosts', action: 'heartbeats' });
+    }, heartbeatFlushMs),
     setInterval(() => {
       lan.limiter.sweep();
       gatehouse.enrolment.sweep();

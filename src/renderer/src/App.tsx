@@ -14,18 +14,21 @@ const PAGES: [Page, string][] = [
 ];
 
 export function App() {
-  const { page, goTo, addHostOpen, pendingCount, loadHosts, loadTokens } = useApp((s) => ({
+  const { page, goTo, addHostOpen, pendingCount, loadHosts, loadTokens, loadSettings } = useApp((s) => ({
     page: s.page,
     goTo: s.goTo,
     addHostOpen: s.addHostOpen,
     pendingCount: s.hosts.filter((h) => h.status === 'PENDING').length,
     loadHosts: s.loadHosts,
     loadTokens: s.loadTokens,
+    loadSettings: s.loadSettings,
   }));
   useEffect(() => {
     void loadHosts();
     void loadTokens();
-  }, [loadHosts, loadTokens]);
+    // The offline threshold drives the live connectivity dots.
+    void loadSettings();
+  }, [loadHosts, loadTokens, loadSettings]);
 
   return (
     <div className="shell">

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HOST_STATUSES } from '../domain';
+import { TOKEN_PREFIX_PATTERN } from '../token-format';
 
 /** Query strings carry text; IPC carries real booleans. Accept both, nothing else. */
 const booleanish = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
@@ -61,7 +62,7 @@ export const listAuditInput = z.strictObject({
 export const updateSettingsInput = z.strictObject({
   token_prefix: z
     .string()
-    .regex(/^[0-9A-HJKMNP-TV-Z]{1,12}$/, 'prefix: 1–12 Crockford Base32 characters (no I, L, O, U)')
+    .regex(TOKEN_PREFIX_PATTERN, 'prefix: 1–12 Crockford Base32 characters (no I, L, O, U)')
     .optional(),
   offline_threshold_seconds: z.number().int().min(10).max(86_400).optional(),
   lan_port: z.number().int().min(1).max(65_535).optional(),

@@ -84,6 +84,10 @@ export function createTokenRepository(db: Db) {
   const dropSealed = db.prepare(
     'UPDATE registration_tokens SET token_sealed = NULL WHERE token_sealed IS NOT NULL AND id = ?',
   );
+  const dropUnusableSealed = db.prepare(`
+    UPDATE registration_tokens SET token_sealed = NULL
+     WHERE token_sealed IS NOT NULL
+       AND (expires_at <= @now OR revoked_at IS NOT NULL OR (max_uses > 0 AND use_count >= max_uses))`);
   const usedBy = db.prepare<[string], { host_id: string; hostname: string }>(
     'SELECT id AS host_id, hostname FROM hosts WHERE token_id = ? ORDER BY registered_at, id',
   );
@@ -124,6 +128,10 @@ export function createTokenRepository(db: Db) {
     /** Forgets the sealed copy once a token can no longer be used. */
     dropSealedCopy(id: string): void {
       dropSealed.run(id);
+    },
+    /** Forgets every sealed copy of a token that can no longer be used; returns how many. */
+    dropUnusableSealedCopies(now: number): number {
+      return dropUnusableSealed.run({ now }).changes;
     },
     usedByNodes(id: string): { host_id: string; hostname: string }[] {
       return usedBy.all(id);

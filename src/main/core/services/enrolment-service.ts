@@ -116,6 +116,8 @@ export function createEnrolmentService(deps: EnrolmentServiceDeps) {
               refusal: new ApiError('TOKEN_EXHAUSTED', 'This registration token has no uses left.'),
             };
           }
+          // Its last use taken, the token can never be shown again: forget the sealed copy now.
+          if (token.max_uses > 0 && token.use_count + 1 >= token.max_uses) deps.tokens.dropSealedCopy(token.id);
           const { enrolled, superseded } = priorIdentity(input.machine_id);
           const hostId = randomUUID();
           for (const old of superseded) deps.hosts.retire(old.id, now, hostId);
@@ -239,9 +241,12 @@ export function createEnrolmentService(deps: EnrolmentServiceDeps) {
       return { host_token: credential };
     },
 
-    /** Drops idempotency records past their lifetime. */
+    /** Drops idempotency records past their lifetime and sealed copies of tokens that expired. */
     sweep(): void {
-      deps.idempotency.deleteOlderThan(clock.now() - IDEMPOTENCY_TTL_MS);
+      writeTransaction(deps.db, () => {
+        deps.idempotency.deleteOlderThan(clock.now() - IDEMPOTENCY_TTL_MS);
+        deps.tokens.dropUnusableSealedCopies(clock.now());
+      });
     },
   };
 }

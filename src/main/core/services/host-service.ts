@@ -1,5 +1,6 @@
 import { ApiError } from '../../../shared/api/errors';
-import type { BulkResult, Connectivity, Host, HostStatus } from '../../../shared/domain';
+import { connectivityOf } from '../../../shared/connectivity';
+import type { BulkResult, Host, HostStatus } from '../../../shared/domain';
 import type { Db } from '../db/connection';
 import { writeTransaction } from '../db/connection';
 import type { HostRecord, HostRepository } from '../repositories/host-repository';
@@ -34,10 +35,8 @@ export interface HostServiceDeps {
 export function createHostService(deps: HostServiceDeps) {
   const { hosts, clock } = deps;
 
-  function connectivity(lastSeen: number | null, now: number): Connectivity {
-    if (lastSeen === null) return 'NEVER';
-    return now - lastSeen <= deps.settings.get().offline_threshold_seconds * 1000 ? 'ONLINE' : 'OFFLINE';
-  }
+  const connectivity = (lastSeen: number | null, now: number) =>
+    connectivityOf(lastSeen, now, deps.settings.get().offline_threshold_seconds);
 
   function toApi(record: HostRecord, now = clock.now()): Host & { replaced_by: string | null } {
     const lastSeen = deps.heartbeats.lastSeen(record.id, record.last_seen_at);

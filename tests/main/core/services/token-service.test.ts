@@ -170,3 +170,24 @@ describe('audit', () => {
     expect(last.entries).toHaveLength(1);
   });
 });
+
+describe('sealed copies', () => {
+  const sealed = (id: string) =>
+    g.db.prepare('SELECT token_sealed FROM registration_tokens WHERE id = ?').pluck().get(id);
+
+  it('are forgotten when the last use is taken', () => {
+    const t = create({ max_uses: 1 });
+    expect(sealed(t.id)).not.toBeNull();
+    register(t.token);
+    expect(sealed(t.id)).toBeNull();
+  });
+
+  it('are forgotten by the sweep once a token expires, and kept while it is active', () => {
+    const old = create({ expires_in_hours: 1 });
+    const current = create({ expires_in_hours: 24 });
+    g.clock.advance(2 * HOUR);
+    g.enrolment.sweep();
+    expect(sealed(old.id)).toBeNull();
+    expect(sealed(current.id)).not.toBeNull();
+  });
+});

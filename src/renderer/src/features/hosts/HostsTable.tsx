@@ -5,7 +5,8 @@ import { ConnectivityDot, HostStatusChip, Labels } from '../../components/chips'
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { EmptyState } from '../../components/EmptyState';
 import { RelativeTime } from '../../components/time';
-import { useApp } from '../../stores/context';
+import { connectivityOf } from '../../../../shared/connectivity';
+import { useApp, useNow } from '../../stores/context';
 
 const ROW_HEIGHT = 52;
 
@@ -105,7 +106,17 @@ export function HostsTable() {
 }
 
 function HostRow({ host, index, top }: { host: Host; index: number; top: number }) {
-  const { decide, deleteHost } = useApp((s) => ({ decide: s.decide, deleteHost: s.deleteHost }));
+  const { decide, deleteHost, threshold } = useApp((s) => ({
+    decide: s.decide,
+    deleteHost: s.deleteHost,
+    threshold: s.settings?.offline_threshold_seconds ?? 90,
+  }));
+  const now = useNow();
+  const connectivity = connectivityOf(
+    host.last_seen_at === null ? null : Date.parse(host.last_seen_at),
+    now,
+    threshold,
+  );
   const [confirm, setConfirm] = useState<'disable' | 'delete' | null>(null);
   return (
     <div
@@ -122,7 +133,7 @@ function HostRow({ host, index, top }: { host: Host; index: number; top: number 
         <HostStatusChip status={host.status} />
       </span>
       <span role="cell">
-        <ConnectivityDot connectivity={host.connectivity} />
+        <ConnectivityDot connectivity={connectivity} />
       </span>
       <span role="cell">
         <RelativeTime at={host.last_seen_at} />

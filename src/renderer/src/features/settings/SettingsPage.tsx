@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { Settings, SystemInfo } from '../../../../shared/domain';
+import { TOKEN_PREFIX_PATTERN } from '../../../../shared/token-format';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { CopyButton } from '../../components/CopyButton';
 import { useApp, useClient } from '../../stores/context';
@@ -39,7 +40,7 @@ function SettingsForm({ settings, addresses }: { settings: Settings; addresses: 
   const [port, setPort] = useState(String(settings.lan_port));
   const [bind, setBind] = useState(settings.lan_bind);
   const [advertise, setAdvertise] = useState(settings.advertise_url ?? '');
-  const prefixValid = /^[0-9A-HJKMNP-TV-Z]{1,12}$/.test(prefix);
+  const prefixValid = TOKEN_PREFIX_PATTERN.test(prefix);
   const thresholdValid = /^\d+$/.test(threshold) && Number(threshold) >= 10 && Number(threshold) <= 86_400;
   const portValid = /^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65_535;
   const advertiseValid = advertise === '' || /^https?:\/\/[^/\s]+$/.test(advertise);

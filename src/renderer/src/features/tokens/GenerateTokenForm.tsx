@@ -1,14 +1,14 @@
 import { useState } from 'react';
+import { label } from '../../../../shared/api/schemas';
 import { EXPIRY_CHOICES_HOURS, MAX_USES_CHOICES, type CreatedToken } from '../../../../shared/domain';
 import { useApp } from '../../stores/context';
 import { TokenSecretView } from './TokenSecretView';
 
 const EXPIRY_LABEL: Record<number, string> = { 1: '1 hour', 4: '4 hours', 24: '24 hours', 72: '3 days', 168: '7 days' };
-const LABEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]*(=[A-Za-z0-9._/:@+-]*)?$/;
-
+/** Labels typed as "rack=b12 gpu, role=worker", checked by the same schema the server applies. */
 export function parseLabels(text: string): { labels: string[]; invalid: string[] } {
   const labels = [...new Set(text.split(/[\s,]+/).filter(Boolean))];
-  return { labels, invalid: labels.filter((l) => !LABEL_PATTERN.test(l) || l.length > 128) };
+  return { labels, invalid: labels.filter((l) => !label.safeParse(l).success) };
 }
 
 export function GenerateTokenForm() {
