@@ -139,4 +139,9 @@ describe('the admin UI against npm run serve', () => {
     };
     expect(hosts.filter((h) => h.hostname.startsWith('bulk-'))).toHaveLength(50);
   });
+
+  it('says so when Gatehouse stops answering', async () => {
+    expect(await serve.stop()).toBe(0);
+    await page.getByRole('alert').filter({ hasText: 'Lost contact with Gatehouse' }).waitFor({ timeout: 10_000 });
+  });
 });

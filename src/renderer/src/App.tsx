@@ -14,7 +14,7 @@ const PAGES: [Page, string][] = [
 ];
 
 export function App() {
-  const { page, goTo, addHostOpen, pendingCount, loadHosts, loadTokens, loadSettings } = useApp((s) => ({
+  const { page, goTo, addHostOpen, pendingCount, loadHosts, loadTokens, loadSettings, connection } = useApp((s) => ({
     page: s.page,
     goTo: s.goTo,
     addHostOpen: s.addHostOpen,
@@ -22,6 +22,7 @@ export function App() {
     loadHosts: s.loadHosts,
     loadTokens: s.loadTokens,
     loadSettings: s.loadSettings,
+    connection: s.connection,
   }));
   useEffect(() => {
     void loadHosts();
@@ -50,6 +51,12 @@ export function App() {
         </ul>
       </nav>
       <main className="content">
+        {connection === 'lost' && (
+          <div className="banner" role="alert">
+            Lost contact with Gatehouse; retrying every few seconds. If it stopped, start it again (
+            <span className="mono">npm run serve</span>) and open a fresh login_url if asked to sign in.
+          </div>
+        )}
         {page === 'hosts' && <HostsPage />}
         {page === 'audit' && <AuditPage />}
         {page === 'settings' && <SettingsPage />}

@@ -108,3 +108,27 @@ describe('the shared clock', () => {
     vi.useRealTimers();
   });
 });
+
+describe('losing the event stream', () => {
+  it('shows the loss, and refetches everything once the stream is back', async () => {
+    vi.useFakeTimers();
+    const fake = fakeClient();
+    let report: (state: 'live' | 'lost') => void = () => {};
+    fake.client.subscribe = (_listener, onConnection) => {
+      report = onConnection!;
+      return () => {};
+    };
+    const store = createAppStore(fake.client);
+    connectLiveUpdates(store, fake.client, 10);
+    report('live');
+    expect(store.getState().connection).toBe('live');
+    await vi.advanceTimersByTimeAsync(50);
+    expect(fake.calls).toHaveLength(0);
+    report('lost');
+    expect(store.getState().connection).toBe('lost');
+    report('live');
+    await vi.advanceTimersByTimeAsync(50);
+    expect(fake.calls.map((c) => c.name).sort()).toEqual(['hosts.list', 'settings.get', 'tokens.list']);
+    vi.useRealTimers();
+  });
+});

@@ -61,9 +61,12 @@ export function createHttpClient(base = ''): AdminClient {
 
   return {
     api,
-    subscribe(listener) {
+    subscribe(listener, onConnection) {
+      // EventSource reconnects by itself (the server asks for 2 s); we only report the state.
       const source = new EventSource(`${base}/api/admin/events`);
       source.onmessage = (message) => listener(JSON.parse(message.data as string) as AdminEvent);
+      source.onopen = () => onConnection?.('live');
+      source.onerror = () => onConnection?.('lost');
       return () => source.close();
     },
   };

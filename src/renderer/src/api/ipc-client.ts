@@ -14,5 +14,12 @@ export function createIpcClient(bridge: GatehouseBridge): AdminClient {
       },
     ]),
   ) as unknown as AdminApi;
-  return { api, subscribe: (listener) => bridge.onEvent(listener) };
+  // The main process is always there while the window is: the stream is never lost.
+  return {
+    api,
+    subscribe(listener, onConnection) {
+      onConnection?.('live');
+      return bridge.onEvent(listener);
+    },
+  };
 }

@@ -32,16 +32,25 @@ export function connectLiveUpdates(store: AppStore, client: AdminClient, delayMs
     audit: () => (store.getState().auditLoaded ? store.getState().loadAudit() : Promise.resolve()),
     settings: () => store.getState().loadSettings(),
   };
-  const unsubscribe = client.subscribe((event) => {
-    if (pending.has(event.topic)) return;
+  const schedule = (topic: string) => {
+    if (pending.has(topic)) return;
     pending.set(
-      event.topic,
+      topic,
       setTimeout(() => {
-        pending.delete(event.topic);
-        void reload[event.topic]?.();
+        pending.delete(topic);
+        void reload[topic]?.();
       }, delayMs),
     );
-  });
+  };
+  const unsubscribe = client.subscribe(
+    (event) => schedule(event.topic),
+    (state) => {
+      const was = store.getState().connection;
+      store.getState().setConnection(state);
+      // Back after a loss: whatever changed meanwhile was not streamed, so fetch it all again.
+      if (state === 'live' && was === 'lost') Object.keys(reload).forEach(schedule);
+    },
+  );
   return () => {
     unsubscribe();
     pending.forEach(clearTimeout);

@@ -15,6 +15,9 @@ export interface UiSlice {
   notices: Notice[];
   /** Hosts that arrived in the queue since the admin last looked: the badge. */
   unseenHostIds: string[];
+  /** The live event stream: 'lost' shows a banner until it is back. */
+  connection: 'connecting' | 'live' | 'lost';
+  setConnection(state: 'live' | 'lost'): void;
   goTo(page: Page): void;
   setAddHostOpen(open: boolean): void;
   notify(kind: Notice['kind'], text: string): void;
@@ -31,6 +34,8 @@ export const createUiSlice: SliceCreator<UiSlice> = () => (set, get) => ({
   addHostOpen: false,
   notices: [],
   unseenHostIds: [],
+  connection: 'connecting',
+  setConnection: (connection) => set({ connection }),
   goTo: (page) => set({ page }),
   setAddHostOpen: (addHostOpen) => set({ addHostOpen }),
   notify(kind, text) {
