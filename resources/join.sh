@@ -12,6 +12,10 @@ DEFAULT_PIN='__GATEHOUSE_PIN__'
 STATE_DIR=${GATEHOUSE_STATE_DIR:-/etc/gatehouse}
 STATE_FILE=$STATE_DIR/state.json
 POLL_MAX=${GATEHOUSE_POLL_MAX_SECONDS:-60}
+# Where the heartbeat is installed; overridable so the install can be tried without touching /etc.
+SYSTEMD_RUN_DIR=${GATEHOUSE_SYSTEMD_RUN_DIR:-/run/systemd/system}
+UNIT_DIR=${GATEHOUSE_UNIT_DIR:-/etc/systemd/system}
+CRON_DIR=${GATEHOUSE_CRON_DIR:-/etc/cron.d}
 WAIT_LIMIT=${GATEHOUSE_WAIT_SECONDS:-86400}
 
 umask 077
@@ -210,8 +214,8 @@ install_heartbeat() {
   cp "$BODY" "$STATE_DIR/join.sh"
   # Run as `sh join.sh`, so it needs no execute bit: every file here stays 0600.
   chmod 600 "$STATE_DIR/join.sh"
-  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-    cat >/etc/systemd/system/gatehouse-heartbeat.service <<UNIT
+  if [ -d "$SYSTEMD_RUN_DIR" ] && command -v systemctl >/dev/null 2>&1; then
+    cat >"$UNIT_DIR/gatehouse-heartbeat.service" <<UNIT
 [Unit]
 Description=Gatehouse heartbeat
 After=network-online.target
@@ -221,7 +225,7 @@ Type=oneshot
 Environment=GATEHOUSE_STATE_DIR=$STATE_DIR
 ExecStart=/bin/sh $STATE_DIR/join.sh --heartbeat-once
 UNIT
-    cat >/etc/systemd/system/gatehouse-heartbeat.timer <<UNIT
+    cat >"$UNIT_DIR/gatehouse-heartbeat.timer" <<UNIT
 [Unit]
 Description=Gatehouse heartbeat every 30 seconds
 
@@ -236,10 +240,10 @@ UNIT
     systemctl daemon-reload
     systemctl enable --now gatehouse-heartbeat.timer
     say "heartbeat installed as systemd timer gatehouse-heartbeat.timer"
-  elif [ -d /etc/cron.d ]; then
+  elif [ -d "$CRON_DIR" ]; then
     printf '* * * * * root GATEHOUSE_STATE_DIR=%s /bin/sh %s/join.sh --heartbeat-once >/dev/null 2>&1\n' \
-      "$STATE_DIR" "$STATE_DIR" >/etc/cron.d/gatehouse-heartbeat
-    say "heartbeat installed in /etc/cron.d/gatehouse-heartbeat (every minute)"
+      "$STATE_DIR" "$STATE_DIR" >"$CRON_DIR/gatehouse-heartbeat"
+    say "heartbeat installed in $CRON_DIR/gatehouse-heartbeat (every minute)"
   else
     say "no systemd or cron here: run 'sh $STATE_DIR/join.sh --heartbeat-once' every 30 s yourself"
   fi

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,6 +128,63 @@ describe.each(['dash', 'busybox sh'])('join.sh under %s against npm run serve ov
     expect(code).toBe(3);
     expect(output).toContain('the admin rejected this host: not in the rack plan');
     removeDir(state);
+  }, 60_000);
+});
+
+describe('heartbeat installation', () => {
+  it('installs a systemd timer where systemd runs, whose service sends a heartbeat', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'gatehouse-state-'));
+    const fakeRoot = mkdtempSync(join(tmpdir(), 'gatehouse-root-'));
+    // systemd cannot run here: a stand-in systemctl on PATH records what it is asked.
+    const bin = join(fakeRoot, 'bin');
+    const units = join(fakeRoot, 'units');
+    const runDir = join(fakeRoot, 'run-systemd');
+    for (const d of [bin, units, runDir]) mkdirSync(d);
+    writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\necho "$@" >> ${fakeRoot}/systemctl.log\n`, { mode: 0o755 });
+    const token = await createToken({ auto_approve: true });
+    const { code, output } = await run(token.join_command.replace('| sh -s -- ', '| dash -s -- '), {
+      GATEHOUSE_STATE_DIR: state,
+      GATEHOUSE_MACHINE_ID: 'e2e-systemd-install',
+      GATEHOUSE_SYSTEMD_RUN_DIR: runDir,
+      GATEHOUSE_UNIT_DIR: units,
+      PATH: `${bin}:${process.env.PATH}`,
+    }).done;
+    expect(output).toContain('heartbeat installed as systemd timer');
+    expect(code).toBe(0);
+    expect(readFileSync(join(fakeRoot, 'systemctl.log'), 'utf8')).toBe(
+      'daemon-reload\nenable --now gatehouse-heartbeat.timer\n',
+    );
+    expect(readFileSync(join(units, 'gatehouse-heartbeat.timer'), 'utf8')).toMatch(/OnUnitActiveSec=30/);
+    const service = readFileSync(join(units, 'gatehouse-heartbeat.service'), 'utf8');
+    const execStart = /^ExecStart=(.*)$/m.exec(service)![1]!;
+    expect(execStart).toBe(`/bin/sh ${state}/join.sh --heartbeat-once`);
+    for (const file of readdirSync(state)) expect(statSync(join(state, file)).mode & 0o777).toBe(0o600);
+
+    // What the timer runs, run by hand: a heartbeat from the installed copy and the saved state.
+    const saved = JSON.parse(readFileSync(join(state, 'state.json'), 'utf8')) as { host_id: string };
+    expect((await run(execStart, { GATEHOUSE_STATE_DIR: state }).done).code).toBe(0);
+    const host = (await (await serve.admin(`/api/admin/hosts/${saved.host_id}`)).json()) as { connectivity: string };
+    expect(host.connectivity).toBe('ONLINE');
+    removeDir(state);
+    removeDir(fakeRoot);
+  }, 60_000);
+
+  it('falls back to a cron entry where there is no systemd', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'gatehouse-state-'));
+    const cron = mkdtempSync(join(tmpdir(), 'gatehouse-cron-'));
+    const token = await createToken({ auto_approve: true });
+    const { code } = await run(token.join_command.replace('| sh -s -- ', '| dash -s -- '), {
+      GATEHOUSE_STATE_DIR: state,
+      GATEHOUSE_MACHINE_ID: 'e2e-cron-install',
+      GATEHOUSE_SYSTEMD_RUN_DIR: join(cron, 'no-systemd-here'),
+      GATEHOUSE_CRON_DIR: cron,
+    }).done;
+    expect(code).toBe(0);
+    expect(readFileSync(join(cron, 'gatehouse-heartbeat'), 'utf8')).toBe(
+      `* * * * * root GATEHOUSE_STATE_DIR=${state} /bin/sh ${state}/join.sh --heartbeat-once >/dev/null 2>&1\n`,
+    );
+    removeDir(state);
+    removeDir(cron);
   }, 60_000);
 });
 
