@@ -48,7 +48,6 @@ export async function startLanListener(options: LanListenerOptions): Promise<Lan
   let endpoint: LanEndpoint = { lanUrl: '', tlsFingerprint: tls?.fingerprint ?? null };
   const app = createLanApp({
     enrolment: gatehouse.enrolment,
-    hosts: gatehouse.hosts,
     limiter,
     logger: options.logger.child({ listener: 'lan' }),
     version: options.version,

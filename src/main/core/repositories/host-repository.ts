@@ -97,7 +97,6 @@ export function createHostRepository(db: Db) {
     'UPDATE hosts SET credential_hash = next_credential_hash, next_credential_hash = NULL WHERE id = ? AND next_credential_hash IS NOT NULL',
   );
   const setNext = db.prepare('UPDATE hosts SET next_credential_hash = ? WHERE id = ?');
-  const setCurrent = db.prepare('UPDATE hosts SET credential_hash = ?, next_credential_hash = NULL WHERE id = ?');
   const touch = db.prepare(
     'UPDATE hosts SET last_seen_at = @at WHERE id = @id AND (last_seen_at IS NULL OR last_seen_at < @at)',
   );
@@ -140,9 +139,6 @@ export function createHostRepository(db: Db) {
     },
     setNextCredential(id: string, hash: Buffer): void {
       setNext.run(hash, id);
-    },
-    setCredential(id: string, hash: Buffer): void {
-      setCurrent.run(hash, id);
     },
     touchLastSeen(id: string, at: number): void {
       touch.run({ id, at });

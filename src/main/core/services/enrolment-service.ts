@@ -5,6 +5,7 @@ import type { HostStatus } from '../../../shared/domain';
 import type { Db } from '../db/connection';
 import { writeTransaction } from '../db/connection';
 import type { HostRecord, HostRepository } from '../repositories/host-repository';
+import { iso } from '../repositories/json-column';
 import type { IdempotencyRepository } from '../repositories/idempotency-repository';
 import type { TokenRepository } from '../repositories/token-repository';
 import { addressAllowed, normaliseAddress } from '../security/cidr';
@@ -203,6 +204,19 @@ export function createEnrolmentService(deps: EnrolmentServiceDeps) {
       if (!match) throw new ApiError('UNAUTHORIZED', 'This host credential is not valid. Enrol the host again.');
       if (!match.current) writeTransaction(deps.db, () => deps.hosts.promoteNextCredential(match.host.id));
       return match.host;
+    },
+
+    /** What `GET /api/hosts/me` tells a host about itself. */
+    describe(host: HostRecord) {
+      return {
+        host_id: host.id,
+        hostname: host.hostname,
+        status: host.status,
+        labels: host.labels,
+        verification_code: host.verification_code,
+        reject_reason: host.reject_reason,
+        decided_at: iso(host.decided_at),
+      };
     },
 
     assertActive(host: HostRecord): void {

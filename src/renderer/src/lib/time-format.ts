@@ -36,5 +36,3 @@ export function formatRelative(past: number | null, now: number): string {
 export function formatWaiting(since: number, now: number): string {
   return `waiting ${formatDuration(now - since).split(' ')[0]}`;
 }
-
-export const parseTime = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso));

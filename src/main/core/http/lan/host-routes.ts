@@ -1,9 +1,9 @@
 import { Router, type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import { ApiError } from '../../../../shared/api/errors';
 import { registerHostInput } from '../../../../shared/api/schemas';
+import { toApiError } from '../../api/to-api-error';
 import { validate } from '../../api/validate';
 import type { EnrolmentService } from '../../services/enrolment-service';
-import type { HostService } from '../../services/host-service';
 import type { FailureLimiter } from '../../security/failure-limiter';
 import { normaliseAddress } from '../../security/cidr';
 import { sendError } from '../middleware/errors';
@@ -31,7 +31,7 @@ function bearer(req: Request): string | undefined {
 }
 
 /** The host-facing API of the contract. Handlers are thin: parse, call the service, answer. */
-export function hostRoutes(deps: { enrolment: EnrolmentService; hosts: HostService; limiter: FailureLimiter }): Router {
+export function hostRoutes(deps: { enrolment: EnrolmentService; limiter: FailureLimiter }): Router {
   const router = Router();
   const { enrolment, limiter } = deps;
 
@@ -59,16 +59,7 @@ export function hostRoutes(deps: { enrolment: EnrolmentService; hosts: HostServi
   });
 
   router.get('/api/hosts/me', (req, res) => {
-    const host = enrolment.authenticate(bearer(req));
-    res.json({
-      host_id: host.id,
-      hostname: host.hostname,
-      status: host.status,
-      labels: host.labels,
-      verification_code: host.verification_code,
-      reject_reason: host.reject_reason,
-      decided_at: host.decided_at === null ? null : new Date(host.decided_at).toISOString(),
-    });
+    res.json(enrolment.describe(enrolment.authenticate(bearer(req))));
   });
 
   router.post('/api/hosts/heartbeat', (req, res) => {
@@ -85,9 +76,9 @@ export function hostRoutes(deps: { enrolment: EnrolmentService; hosts: HostServi
   outer.use(router);
   // Count the refusal against its source, then let the shared handler answer it.
   const countRefusal: ErrorRequestHandler = (error, req, _res, next) => {
-    const code =
-      error instanceof ApiError ? error.code : (error as { type?: string }).type ? 'VALIDATION_FAILED' : null;
-    if (code && COUNTED.has(code)) limiter.recordFailure(source(req));
+    // Unknown errors are Gatehouse's fault, not the caller's: they never count.
+    const { code } = toApiError(error, () => {});
+    if (COUNTED.has(code)) limiter.recordFailure(source(req));
     next(error);
   };
   outer.use('/api/hosts', countRefusal);

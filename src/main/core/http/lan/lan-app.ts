@@ -1,7 +1,6 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { EnrolmentService } from '../../services/enrolment-service';
-import type { HostService } from '../../services/host-service';
 import type { LanEndpoint } from '../../services/join-links';
 import type { FailureLimiter } from '../../security/failure-limiter';
 import { errorHandler, notFound } from '../middleware/errors';
@@ -12,7 +11,6 @@ import { joinRoutes, type JoinAssets } from './join-routes';
 
 export interface LanAppOptions {
   enrolment: EnrolmentService;
-  hosts: HostService;
   limiter: FailureLimiter;
   logger: Logger;
   version: string;
