@@ -1,24 +1,11 @@
 // Seeds a headless Gatehouse with a realistic lab and photographs the main screens
 // into docs/ (light and dark). Run: npm run docs:screenshots (after npm run build).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { startHeadless } from '../src/main/core/headless';
 import { launchChromium } from '../tests/helpers/browser';
+import { startTestServer } from '../tests/helpers/gatehouse';
 
 const root = join(import.meta.dirname, '..');
-const dir = mkdtempSync(join(tmpdir(), 'gatehouse-docs-'));
-const headless = await startHeadless({
-  dataDir: dir,
-  port: 0,
-  adminPort: 0,
-  bind: '127.0.0.1',
-  http: true,
-  logger: pino({ level: 'silent' }),
-  appRoot: root,
-  version: 'docs',
-});
+const headless = await startTestServer();
 const g = headless.gatehouse;
 const rack = g.tokens.create(
   { expires_in_hours: 24, max_uses: 25, description: 'Rack B12 reinstall', labels: ['rack=b12'] },
@@ -79,6 +66,5 @@ for (const scheme of ['light', 'dark'] as const) {
   await page.close();
 }
 await browser.close();
-await headless.stop();
-rmSync(dir, { recursive: true, force: true });
+await headless.dispose();
 console.log('screenshots written to docs/');

@@ -92,6 +92,13 @@ describe('validity', () => {
     expect(codeOf(() => register(typo))).toBe('TOKEN_MALFORMED');
   });
 
+  it('refuses a failed check character without touching the database', () => {
+    const t = create();
+    const typo = t.token.slice(0, -1) + (t.token.endsWith('0') ? '1' : '0');
+    g.db.close(); // any look-up would now throw, and surface as something other than TOKEN_MALFORMED
+    expect(codeOf(() => register(typo))).toBe('TOKEN_MALFORMED');
+  });
+
   it('counts refused uses of a known token with the last source address', () => {
     const t = create({ max_uses: 1 });
     register(t.token);
