@@ -5,8 +5,8 @@ import { pathToFileURL } from 'node:url';
 import { BrowserWindow, app, clipboard, dialog, ipcMain, safeStorage } from 'electron';
 import { pino } from 'pino';
 import { IPC_DESKTOP_CHANNELS, IPC_EVENT_CHANNEL } from '../../shared/api/operation-names';
-import { ensureDataDir } from '../core/data-dir';
-import { createGatehouse } from '../core/gatehouse';
+import { ensureDataDir, findAppRoot } from '../core/data-dir';
+import { createGatehouse, type Gatehouse } from '../core/gatehouse';
 import { readJoinAssets, startBackgroundJobs } from '../core/headless';
 import { allLanAddresses } from '../core/lan-address';
 import { createSystemService, startLanListener } from '../core/lan-listener';
@@ -18,25 +18,32 @@ import { createMainWindow } from './window';
 
 /** Where the packaged or development build keeps its pieces. */
 function locations() {
-  const outMain = import.meta.dirname;
-  const root = app.isPackaged ? process.resourcesPath : join(outMain, '..', '..');
+  // Packaged: bundles in app.asar, extra resources beside it. Otherwise the repository.
+  const appDir = app.isPackaged ? app.getAppPath() : findAppRoot(import.meta.dirname);
+  const resources = app.isPackaged ? process.resourcesPath : appDir;
   // `npm run electron:native` builds better-sqlite3 for Electron's ABI here, leaving
   // node_modules' Node build to the tests. Packaged apps get theirs from electron-builder.
-  const devBinding = join(root, '.electron-native', 'better_sqlite3.node');
+  const devBinding = join(appDir, '.electron-native', 'better_sqlite3.node');
   return {
-    preload: join(outMain, '..', 'preload', 'index.cjs'),
-    appUrl: process.env.ELECTRON_RENDERER_URL ?? pathToFileURL(join(outMain, '..', 'renderer', 'index.html')).href,
-    joinAssets: app.isPackaged ? join(root, 'join-assets') : join(root, 'resources'),
-    trayIcon: app.isPackaged ? join(root, 'icon.png') : join(root, 'build', 'icon.png'),
+    preload: join(appDir, 'out', 'preload', 'index.cjs'),
+    appUrl: process.env.ELECTRON_RENDERER_URL ?? pathToFileURL(join(appDir, 'out', 'renderer', 'index.html')).href,
+    joinAssets: app.isPackaged ? join(resources, 'join-assets') : join(appDir, 'resources'),
+    trayIcon: app.isPackaged ? join(resources, 'icon.png') : join(appDir, 'build', 'icon.png'),
     nativeBinding: !app.isPackaged && existsSync(devBinding) ? devBinding : undefined,
   };
 }
 
 /** Wires the Electron shell to the Electron-free core. Lifecycle only: every rule lives in the core. */
-export async function startDesktop(): Promise<void> {
+export interface DesktopApp {
+  gatehouse: Gatehouse;
+  /** Stops IPC, timers, tray and the LAN listener, then closes the store. */
+  shutdown(): Promise<void>;
+}
+
+export async function startDesktop(): Promise<DesktopApp | undefined> {
   if (!app.requestSingleInstanceLock()) {
     app.quit();
-    return;
+    return undefined;
   }
   await app.whenReady();
   const where = locations();
@@ -71,7 +78,7 @@ export async function startDesktop(): Promise<void> {
     );
     gatehouse.close();
     app.quit();
-    return;
+    return undefined;
   }
   const running = { port: saved.lan_port, bind: saved.lan_bind, advertise: saved.advertise_url };
   gatehouse.setSystem(
@@ -131,6 +138,17 @@ export async function startDesktop(): Promise<void> {
     }
   });
 
+  const shutdown = async () => {
+    unsubscribe();
+    stopIpc();
+    ipcMain.removeHandler(IPC_DESKTOP_CHANNELS.copySecret);
+    ipcMain.removeAllListeners(IPC_DESKTOP_CHANNELS.secretOnScreen);
+    guard.dispose();
+    stopJobs();
+    tray.destroy();
+    await lan.close();
+    gatehouse.close();
+  };
   let quitting = false;
   app.on('window-all-closed', () => {
     // The LAN endpoint keeps serving hosts from the tray; Quit in the tray menu ends it.
@@ -139,14 +157,7 @@ export async function startDesktop(): Promise<void> {
     if (quitting) return;
     quitting = true;
     event.preventDefault();
-    unsubscribe();
-    stopIpc();
-    guard.dispose();
-    stopJobs();
-    tray.destroy();
-    void lan.close().finally(() => {
-      gatehouse.close();
-      app.exit(0);
-    });
+    void shutdown().finally(() => app.exit(0));
   });
+  return { gatehouse, shutdown };
 }

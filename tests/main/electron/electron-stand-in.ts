@@ -17,6 +17,9 @@ export const ipcMain = {
   on(channel: string, listener: Handler) {
     this.listeners.set(channel, listener);
   },
+  removeAllListeners(channel: string) {
+    this.listeners.delete(channel);
+  },
 };
 
 export const ipcRenderer = {
@@ -38,6 +41,10 @@ export const shell = { openExternal: vi.fn(async () => undefined) };
 /** A webContents that records its event handlers, so a test can fire them. */
 export class FakeWebContents {
   handlers = new Map<string, (...args: unknown[]) => void>();
+  sent: { channel: string; payload: unknown }[] = [];
+  send(channel: string, payload: unknown) {
+    this.sent.push({ channel, payload });
+  }
   windowOpenHandler: ((details: { url: string }) => { action: string }) | undefined;
   session = new FakeSession();
   on(event: string, handler: (...args: unknown[]) => void) {
@@ -68,17 +75,112 @@ export class FakeSession {
 
 export class BrowserWindow {
   static created: BrowserWindow[] = [];
+  static fromWebContents(contents: unknown) {
+    return BrowserWindow.created.find((w) => w.webContents === contents) ?? null;
+  }
   webContents = new FakeWebContents();
   loaded: string | undefined;
+  contentProtection = false;
   constructor(readonly options: { webPreferences: Record<string, unknown> }) {
     BrowserWindow.created.push(this);
   }
   once() {}
   on() {}
   show() {}
+  focus() {}
+  restore() {}
+  isMinimized() {
+    return false;
+  }
+  setContentProtection(on: boolean) {
+    this.contentProtection = on;
+  }
   async loadURL(url: string) {
     this.loaded = url;
   }
 }
 
-export default { ipcMain, ipcRenderer, contextBridge, shell, BrowserWindow };
+/** The app object: a userData directory set by the test, lifecycle events recorded. */
+export const app = {
+  userData: '',
+  isPackaged: false,
+  events: new Map<string, (...args: unknown[]) => void>(),
+  requestSingleInstanceLock: () => true,
+  whenReady: async () => undefined,
+  getPath(name: string) {
+    if (name !== 'userData') throw new Error(`stand-in knows only userData, not ${name}`);
+    return this.userData;
+  },
+  getVersion: () => '0.0.0-test',
+  getAppPath: () => '',
+  on(event: string, handler: (...args: unknown[]) => void) {
+    this.events.set(event, handler);
+  },
+  quit: vi.fn(),
+  exit: vi.fn(),
+};
+
+export const safeStorage = {
+  isEncryptionAvailable: () => true,
+  getSelectedStorageBackend: () => 'gnome_libsecret',
+  encryptString: (s: string) => Buffer.from(s, 'utf8').map((b) => b ^ 0x5a),
+  decryptString: (b: Buffer) => Buffer.from(b.map((x) => x ^ 0x5a)).toString('utf8'),
+};
+
+let clipboardText = '';
+export const clipboard = {
+  writeText: (t: string) => void (clipboardText = t),
+  readText: () => clipboardText,
+  clear: () => void (clipboardText = ''),
+};
+
+export const dialog = { showErrorBox: vi.fn() };
+export const nativeImage = { createFromPath: (path: string) => ({ path }) };
+export const Menu = { buildFromTemplate: (template: { label?: string }[]) => ({ template }) };
+
+export class Tray {
+  static last: Tray | undefined;
+  tooltip = '';
+  title = '';
+  menu: { template: { label?: string }[] } | undefined;
+  constructor(readonly image: unknown) {
+    Tray.last = this;
+  }
+  setToolTip(text: string) {
+    this.tooltip = text;
+  }
+  setTitle(text: string) {
+    this.title = text;
+  }
+  setContextMenu(menu: Tray['menu']) {
+    this.menu = menu;
+  }
+  on() {}
+  destroy() {}
+}
+
+export class Notification {
+  static shown: { title: string; body: string }[] = [];
+  static isSupported = () => true;
+  constructor(readonly options: { title: string; body: string }) {}
+  on() {}
+  show() {
+    Notification.shown.push(this.options);
+  }
+}
+
+export default {
+  ipcMain,
+  ipcRenderer,
+  contextBridge,
+  shell,
+  BrowserWindow,
+  app,
+  safeStorage,
+  clipboard,
+  dialog,
+  nativeImage,
+  Menu,
+  Tray,
+  Notification,
+};
