@@ -101,18 +101,21 @@ export function createTokenService(deps: TokenServiceDeps) {
       }
       const text = tokenFromRandom(deps.settings.get().token_prefix, randomBytes(32));
       const id = randomUUID();
+      const settings = {
+        prefix: tokenRecognitionPrefix(text),
+        description: input.description ?? '',
+        labels: [...new Set(input.labels ?? [])],
+        autoApprove: input.auto_approve ?? false,
+        allowedCidrs: input.allowed_cidrs ?? [],
+      };
       writeTransaction(deps.db, () => {
         tokens.insert({
           id,
           tokenHash: hashSecret(parseTokenOrThrow(text)),
           tokenSealed: deps.secretBox.seal(text),
-          prefix: tokenRecognitionPrefix(text),
-          description: input.description ?? '',
+          ...settings,
           expiresAt,
           maxUses: input.max_uses,
-          labels: [...new Set(input.labels ?? [])],
-          autoApprove: input.auto_approve ?? false,
-          allowedCidrs: input.allowed_cidrs ?? [],
           createdAt: now,
           createdBy: actor,
         });
@@ -122,13 +125,13 @@ export function createTokenService(deps: TokenServiceDeps) {
           targetType: 'token',
           targetId: id,
           detail: {
-            prefix: tokenRecognitionPrefix(text),
-            description: input.description ?? '',
+            prefix: settings.prefix,
+            description: settings.description,
             expires_at: new Date(expiresAt).toISOString(),
             max_uses: input.max_uses,
-            labels: input.labels ?? [],
-            auto_approve: input.auto_approve ?? false,
-            allowed_cidrs: input.allowed_cidrs ?? [],
+            labels: settings.labels,
+            auto_approve: settings.autoApprove,
+            allowed_cidrs: settings.allowedCidrs,
           },
         });
       });
