@@ -19,26 +19,20 @@ export const createAuditSlice: SliceCreator<AuditSlice> = (client) => (set, get)
   auditCursor: null,
   auditLoaded: false,
   auditLoading: false,
-  async loadAudit() {
-    try {
+  loadAudit: () =>
+    get().attempt(async () => {
       const page = await client.api['audit.list']({ limit: PAGE });
       set({ auditEntries: page.entries, auditCursor: page.next_cursor, auditLoaded: true });
-    } catch (error) {
-      get().reportError(error);
-    }
-  },
+    }, undefined),
   async loadMoreAudit() {
     const cursor = get().auditCursor;
     if (cursor === null || get().auditLoading) return;
     set({ auditLoading: true });
-    try {
+    await get().attempt(async () => {
       const page = await client.api['audit.list']({ limit: PAGE, before: cursor });
       set({ auditEntries: [...get().auditEntries, ...page.entries], auditCursor: page.next_cursor });
-    } catch (error) {
-      get().reportError(error);
-    } finally {
-      set({ auditLoading: false });
-    }
+    }, undefined);
+    set({ auditLoading: false });
   },
   async loadAllAudit(onProgress) {
     const all: AuditEntry[] = [];

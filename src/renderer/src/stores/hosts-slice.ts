@@ -33,8 +33,8 @@ export const createHostsSlice: SliceCreator<HostsSlice> = (client) => (set, get)
   selectedIds: [],
   statusFilter: 'ALL',
   search: '',
-  async loadHosts() {
-    try {
+  loadHosts: () =>
+    get().attempt(async () => {
       const { hosts } = await client.api['hosts.list']({});
       const known = new Set(get().hosts.map((h) => h.id));
       const arrived = get().hostsLoaded
@@ -47,12 +47,9 @@ export const createHostsSlice: SliceCreator<HostsSlice> = (client) => (set, get)
         selectedIds: get().selectedIds.filter((id) => live.has(id)),
         unseenHostIds: [...get().unseenHostIds.filter((id) => live.has(id)), ...arrived],
       });
-    } catch (error) {
-      get().reportError(error);
-    }
-  },
-  async decide(id, decision, reason) {
-    try {
+    }, undefined),
+  decide: (id, decision, reason) =>
+    get().attempt(async () => {
       const host = await client.api[`hosts.${decision}`]({ id, ...(reason ? { reason } : {}) });
       set({
         hosts: get().hosts.map((h) => (h.id === id ? host : h)),
@@ -60,35 +57,27 @@ export const createHostsSlice: SliceCreator<HostsSlice> = (client) => (set, get)
       });
       get().notify('info', `${host.hostname} ${VERB[decision]}.`);
       return true;
-    } catch (error) {
-      return get().reportError(error);
-    }
-  },
-  async bulkDecide(action, ids, reason) {
-    try {
+    }, false),
+  bulkDecide: (action, ids, reason) =>
+    get().attempt(async () => {
       const { results } = await client.api['hosts.bulk']({ action, ids, ...(reason ? { reason } : {}) });
       const failed = results.filter((r) => !r.ok);
+      const done = results.length - failed.length;
       set({ selectedIds: [] });
       await get().loadHosts();
       get().notify(
         failed.length ? 'error' : 'info',
-        `${results.length - failed.length} host${results.length - failed.length === 1 ? '' : 's'} ${VERB[action]}` +
+        `${done} host${done === 1 ? '' : 's'} ${VERB[action]}` +
           (failed.length ? `; ${failed.length} could not be: ${failed[0]!.error?.message ?? ''}` : '.'),
       );
       return failed.length === 0;
-    } catch (error) {
-      return get().reportError(error);
-    }
-  },
-  async deleteHost(id) {
-    try {
+    }, false),
+  deleteHost: (id) =>
+    get().attempt(async () => {
       await client.api['hosts.delete']({ id });
       set({ hosts: get().hosts.filter((h) => h.id !== id) });
       return true;
-    } catch (error) {
-      return get().reportError(error);
-    }
-  },
+    }, false),
   toggleSelected(id) {
     const selected = get().selectedIds;
     set({ selectedIds: selected.includes(id) ? selected.filter((s) => s !== id) : [...selected, id] });

@@ -9,20 +9,14 @@ export interface SettingsSlice {
 
 export const createSettingsSlice: SliceCreator<SettingsSlice> = (client) => (set, get) => ({
   settings: null,
-  async loadSettings() {
-    try {
+  loadSettings: () =>
+    get().attempt(async () => {
       set({ settings: await client.api['settings.get']({}) });
-    } catch (error) {
-      get().reportError(error);
-    }
-  },
-  async saveSettings(patch) {
-    try {
+    }, undefined),
+  saveSettings: (patch) =>
+    get().attempt(async () => {
       set({ settings: await client.api['settings.update'](patch) });
       get().notify('info', 'Settings saved.');
       return true;
-    } catch (error) {
-      return get().reportError(error);
-    }
-  },
+    }, false),
 });

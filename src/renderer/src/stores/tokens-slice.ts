@@ -18,53 +18,33 @@ export const createTokensSlice: SliceCreator<TokensSlice> = (client) => (set, ge
   tokens: [],
   tokensLoaded: false,
   includeExpired: false,
-  async loadTokens() {
-    try {
+  loadTokens: () =>
+    get().attempt(async () => {
       const { tokens } = await client.api['tokens.list']({ include_expired: get().includeExpired });
       set({ tokens, tokensLoaded: true });
-    } catch (error) {
-      get().reportError(error);
-    }
-  },
+    }, undefined),
   async setIncludeExpired(includeExpired) {
     set({ includeExpired });
     await get().loadTokens();
   },
-  async createToken(input) {
-    try {
+  createToken: (input) =>
+    get().attempt(async () => {
       const created = await client.api['tokens.create'](input);
       await get().loadTokens();
       return created;
-    } catch (error) {
-      get().reportError(error);
-      return null;
-    }
-  },
-  async revokeToken(id) {
-    try {
+    }, null),
+  revokeToken: (id) =>
+    get().attempt(async () => {
       const token = await client.api['tokens.revoke']({ id });
       set({ tokens: get().tokens.map((t) => (t.id === id ? token : t)) });
       get().notify('info', `Token ${token.prefix}… revoked.`);
       return true;
-    } catch (error) {
-      return get().reportError(error);
-    }
-  },
-  async deleteToken(id) {
-    try {
+    }, false),
+  deleteToken: (id) =>
+    get().attempt(async () => {
       await client.api['tokens.delete']({ id });
       set({ tokens: get().tokens.filter((t) => t.id !== id) });
       return true;
-    } catch (error) {
-      return get().reportError(error);
-    }
-  },
-  async revealToken(id) {
-    try {
-      return await client.api['tokens.reveal']({ id });
-    } catch (error) {
-      get().reportError(error);
-      return null;
-    }
-  },
+    }, false),
+  revealToken: (id) => get().attempt(() => client.api['tokens.reveal']({ id }), null),
 });

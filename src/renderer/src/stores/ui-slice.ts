@@ -23,6 +23,8 @@ export interface UiSlice {
   notify(kind: Notice['kind'], text: string): void;
   /** Shows a failed call as a notice a person can act on; returns false so callers can `return`. */
   reportError(error: unknown): false;
+  /** Runs an admin call; a failure becomes a notice and `fallback` is returned instead. */
+  attempt<T, F>(call: () => Promise<T>, fallback: F): Promise<T | F>;
   dismissNotice(id: number): void;
   markHostsSeen(): void;
 }
@@ -45,6 +47,14 @@ export const createUiSlice: SliceCreator<UiSlice> = () => (set, get) => ({
   reportError(error) {
     get().notify('error', error instanceof AdminCallError ? error.message : 'Something went wrong; try again.');
     return false;
+  },
+  async attempt(call, fallback) {
+    try {
+      return await call();
+    } catch (error) {
+      get().reportError(error);
+      return fallback;
+    }
   },
   dismissNotice: (id) => set({ notices: get().notices.filter((n) => n.id !== id) }),
   markHostsSeen: () => set({ unseenHostIds: [] }),
