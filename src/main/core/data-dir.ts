@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeDurably } from './durable-file';
 import { dirname, join, resolve } from 'node:path';
 import { newCredential } from './security/secrets';
 
@@ -26,15 +26,8 @@ export function loadOrCreateAdminToken(path: string): string {
     if (token.length >= 32) return token;
   }
   const token = newCredential('admin');
-  writeFileSync(path, token + '\n', { mode: 0o600 });
+  writeDurably(path, token + '\n', 0o600);
   return token;
-}
-
-/** Writes a file whole or not at all: temporary name, fsync'd by close, then renamed. */
-export function writeFileAtomic(path: string, content: string, mode = 0o600): void {
-  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, content, { mode });
-  renameSync(tmp, path);
 }
 
 /** The directory holding package.json, found upward from `start`: the app's root in source and in builds. */

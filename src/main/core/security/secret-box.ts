@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, readFileSync, chmodSync } from 'node:fs';
+import { writeDurably } from '../durable-file';
 
 /**
  * Seals secrets that must be shown again (an active token's text, an idempotent
@@ -41,6 +42,7 @@ export function loadOrCreateKeyFile(path: string): Buffer {
     return key;
   }
   const key = randomBytes(32);
-  writeFileSync(path, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  // Synced: tokens sealed under this key must stay re-showable after a power cut.
+  writeDurably(path, key.toString('base64') + '\n', 0o600, 'wx');
   return key;
 }

@@ -62,7 +62,16 @@ export function createEnrolmentService(deps: EnrolmentServiceDeps) {
     if (!record.request_hash.equals(requestHash(input))) {
       throw new ApiError('VALIDATION_FAILED', 'This Idempotency-Key was already used with a different request body.');
     }
-    return JSON.parse(deps.secretBox.open(record.response_sealed)) as RegistrationResult;
+    try {
+      return JSON.parse(deps.secretBox.open(record.response_sealed)) as RegistrationResult;
+    } catch {
+      // The sealing key was replaced since: the first answer is gone, and registering
+      // again under this key would spend a second use. The host must start over.
+      throw new ApiError(
+        'CONFLICT',
+        'The answer to this Idempotency-Key can no longer be read; register again with a new key.',
+      );
+    }
   }
 
   /**

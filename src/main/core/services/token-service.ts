@@ -4,6 +4,7 @@ import { ApiError } from '../../../shared/api/errors';
 import type { ParsedInput } from '../../../shared/api/operations';
 import type { CreatedToken, RegistrationToken, TokenSecret, TokenState } from '../../../shared/domain';
 import { parseToken, tokenFromRandom, tokenRecognitionPrefix } from '../../../shared/token-format';
+import { tokenStateAt } from '../../../shared/token-state';
 import type { Db } from '../db/connection';
 import { writeTransaction } from '../db/connection';
 import type { TokenRecord, TokenRepository } from '../repositories/token-repository';
@@ -21,10 +22,15 @@ const HOUR = 3_600_000;
 const USED_BY_IN_LIST = 20;
 
 export function tokenState(token: TokenRecord, now: number): TokenState {
-  if (token.revoked_at !== null) return 'revoked';
-  if (now >= token.expires_at) return 'expired';
-  if (token.max_uses > 0 && token.use_count >= token.max_uses) return 'exhausted';
-  return 'active';
+  return tokenStateAt(
+    {
+      revoked: token.revoked_at !== null,
+      expiresAt: token.expires_at,
+      maxUses: token.max_uses,
+      useCount: token.use_count,
+    },
+    now,
+  );
 }
 
 const REFUSAL: Record<Exclude<TokenState, 'active'>, ApiError> = {
@@ -80,6 +86,15 @@ export function createTokenService(deps: TokenServiceDeps) {
     const record = tokens.findById(id);
     if (!record) throw new ApiError('NOT_FOUND', 'No registration token has that id.');
     return record;
+  }
+
+  /** The sealed text, or null when it cannot be opened (the sealing key was replaced). */
+  function openSealed(sealed: Buffer): string | null {
+    try {
+      return deps.secretBox.open(sealed);
+    } catch {
+      return null;
+    }
   }
 
   function secretFor(text: string): TokenSecret {
@@ -187,7 +202,14 @@ export function createTokenService(deps: TokenServiceDeps) {
         if (record.token_sealed) tokens.dropSealedCopy(id);
         throw new ApiError('TOKEN_NOT_VALID', 'This token can no longer be used, so it cannot be shown again.');
       }
-      const text = deps.secretBox.open(record.token_sealed);
+      const text = openSealed(record.token_sealed);
+      if (text === null) {
+        tokens.dropSealedCopy(id);
+        throw new ApiError(
+          'TOKEN_NOT_VALID',
+          'This token cannot be shown again: the key that sealed it was replaced. Create a new token.',
+        );
+      }
       deps.audit.record({
         actor,
         action: 'token.revealed',

@@ -54,4 +54,33 @@ describe('brute-force protection', () => {
     expect((await server.lan('/api/hosts/heartbeat', { method: 'POST' })).status).toBe(429);
     clock.advance(61_000);
   });
+
+  it('counts every kind of refused registration: unknown, expired, revoked, exhausted, denied source', async () => {
+    clock.advance(120_000);
+    const create = async (json: Record<string, unknown>) =>
+      (await (await server.admin('/api/admin/registration-tokens', { json })).json()) as { id: string; token: string };
+    const expiring = await create({ expires_at: new Date(clock.now() + 1000).toISOString(), max_uses: 0 });
+    const revoked = await create({ expires_in_hours: 1, max_uses: 0 });
+    await server.admin(`/api/admin/registration-tokens/${revoked.id}/revoke`, { method: 'POST' });
+    const used = await create({ expires_in_hours: 1, max_uses: 1 });
+    expect((await server.lan('/api/hosts/register', { json: registration(used.token) })).status).toBe(201);
+    const elsewhere = await create({ expires_in_hours: 1, max_uses: 0, allowed_cidrs: ['10.0.0.0/8'] });
+    const unknown = await create({ expires_in_hours: 1, max_uses: 0 });
+    await server.admin(`/api/admin/registration-tokens/${unknown.id}`, { method: 'DELETE' });
+    clock.advance(2000);
+    const refusals: [string, string][] = [
+      [expiring.token, 'TOKEN_EXPIRED'],
+      [revoked.token, 'TOKEN_REVOKED'],
+      [used.token, 'TOKEN_EXHAUSTED'],
+      [elsewhere.token, 'TOKEN_SOURCE_DENIED'],
+      [unknown.token, 'TOKEN_INVALID'],
+    ];
+    for (const [text, code] of [...refusals, ...refusals]) {
+      const res = await server.lan('/api/hosts/register', { json: registration(text) });
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe(code);
+    }
+    const fresh = await create({ expires_in_hours: 1, max_uses: 0 });
+    expect((await server.lan('/api/hosts/register', { json: registration(fresh.token) })).status).toBe(429);
+    clock.advance(61_000);
+  });
 });

@@ -281,3 +281,26 @@ describe('re-enrolment of a reinstalled machine', () => {
     expect(first.host_id).not.toBe(second.host_id);
   });
 });
+
+describe('when the sealing key is replaced', () => {
+  it('refuses to re-show a token or replay a registration, with contract errors instead of a crash', async () => {
+    const { createGatehouse } = await import('../../../../src/main/core/gatehouse');
+    const { randomBytes } = await import('node:crypto');
+    const { join } = await import('node:path');
+    const t = token({ max_uses: 5 });
+    const body = registration(t.token);
+    g.enrolment.register(body as never, '10.0.0.1', 'idem-key-rekeyed');
+    const rekeyed = createGatehouse({
+      databaseFile: join(g.dir, 'gatehouse.db'),
+      secretKey: randomBytes(32),
+      clock: g.clock,
+    });
+    try {
+      expect(refusal(() => rekeyed.tokens.reveal(t.id, 'admin'))).toBe('TOKEN_NOT_VALID');
+      expect(refusal(() => rekeyed.enrolment.register(body as never, '10.0.0.1', 'idem-key-rekeyed'))).toBe('CONFLICT');
+      expect(rekeyed.tokens.get(t.id).use_count).toBe(1);
+    } finally {
+      rekeyed.close();
+    }
+  });
+});

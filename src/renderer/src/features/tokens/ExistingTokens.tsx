@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { RegistrationToken, TokenSecret } from '../../../../shared/domain';
+import { tokenStateAt } from '../../../../shared/token-state';
 import { TokenStateChip } from '../../components/chips';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { EmptyState } from '../../components/EmptyState';
@@ -10,8 +11,15 @@ import { TokenSecretView } from './TokenSecretView';
 
 /** A token's state as of `now`: flips to expired the moment its time passes, without a reload. */
 function liveState(token: RegistrationToken, now: number): RegistrationToken['state'] {
-  if (token.state === 'active' && Date.parse(token.expires_at) <= now) return 'expired';
-  return token.state;
+  return tokenStateAt(
+    {
+      revoked: token.revoked_at !== null,
+      expiresAt: Date.parse(token.expires_at),
+      maxUses: token.max_uses,
+      useCount: token.use_count,
+    },
+    now,
+  );
 }
 
 export function ExistingTokens() {
