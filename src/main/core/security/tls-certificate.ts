@@ -1,10 +1,11 @@
 // @peculiar/x509 uses tsyringe, which needs the Reflect metadata polyfill loaded first.
 import 'reflect-metadata';
-import { X509Certificate, createHash, webcrypto } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { X509Certificate, createHash, createPrivateKey, webcrypto } from 'node:crypto';
+import { chmodSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, statSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
+import { writeFileAtomic } from '../durable-file';
 
 export interface TlsMaterial {
   cert: string;
@@ -65,22 +66,81 @@ export async function generateCertificate(
   return { cert: cert.toString('pem') + '\n', key };
 }
 
-/** Loads `tls-cert.pem` / `tls-key.pem` from the data directory, making them on first start. */
+/** Where loading the pair reports a problem it mended; a pino logger fits. */
+export interface CertificateLog {
+  warn(detail: Record<string, unknown>, message: string): void;
+}
+
+const emitWarning: CertificateLog = {
+  warn: (detail, message) => process.emitWarning(`${message} ${JSON.stringify(detail)}`, 'GatehouseCertificate'),
+};
+
+/**
+ * Loads `tls-cert.pem` / `tls-key.pem` from the data directory, making them on first start,
+ * on request, and when the pair on disk is unusable: a file missing or unreadable, or a key
+ * that does not belong to the certificate (a crash between the two renames of an earlier
+ * write). Making a new pair changes the pin, so that is logged as a warning.
+ */
 export async function loadOrCreateCertificate(
   dataDir: string,
-  options: { regenerate?: boolean } = {},
+  options: { regenerate?: boolean; logger?: CertificateLog } = {},
 ): Promise<TlsMaterial> {
   const certPath = join(dataDir, 'tls-cert.pem');
   const keyPath = join(dataDir, 'tls-key.pem');
-  if (!options.regenerate && existsSync(certPath) && existsSync(keyPath)) {
-    const cert = readFileSync(certPath, 'utf8');
-    return { cert, key: readFileSync(keyPath, 'utf8'), fingerprint: publicKeyFingerprint(cert) };
+  if (!options.regenerate) {
+    const loaded = readPair(certPath, keyPath);
+    if ('material' in loaded) return loaded.material;
+    if (loaded.problem) {
+      (options.logger ?? emitWarning).warn(
+        { cert: certPath, key: keyPath, problem: loaded.problem, previous_fingerprint: loaded.fingerprint ?? null },
+        'the TLS key pair in the data directory is unusable; made a new one: hosts must be re-pinned',
+      );
+    }
   }
   const made = await generateCertificate();
-  // Written to temporary names and renamed, so a crash never leaves a half pair.
-  writeFileSync(`${keyPath}.tmp`, made.key, { mode: 0o600 });
-  writeFileSync(`${certPath}.tmp`, made.cert, { mode: 0o644 });
-  renameSync(`${keyPath}.tmp`, keyPath);
-  renameSync(`${certPath}.tmp`, certPath);
+  // Key first, each file whole and fsync'd before its rename, then the directory entries
+  // fsync'd. A crash between the renames leaves a new key beside the old certificate,
+  // which the check above finds on the next start.
+  writeFileAtomic(keyPath, made.key, 0o600);
+  writeFileAtomic(certPath, made.cert, 0o600);
+  fsyncDir(dataDir);
   return { ...made, fingerprint: publicKeyFingerprint(made.cert) };
+}
+
+type PairOnDisk = { material: TlsMaterial } | { problem: string | null; fingerprint?: string };
+
+function readPair(certPath: string, keyPath: string): PairOnDisk {
+  const haveCert = existsSync(certPath);
+  const haveKey = existsSync(keyPath);
+  if (!haveCert && !haveKey) return { problem: null };
+  if (!haveCert || !haveKey) return { problem: `${haveCert ? 'key' : 'certificate'} file missing` };
+  let cert: string;
+  let fingerprint: string;
+  try {
+    cert = readFileSync(certPath, 'utf8');
+    fingerprint = publicKeyFingerprint(cert);
+  } catch {
+    return { problem: 'certificate unreadable' };
+  }
+  let key: string;
+  try {
+    key = readFileSync(keyPath, 'utf8');
+    if (!new X509Certificate(cert).checkPrivateKey(createPrivateKey(key))) {
+      return { problem: 'key does not match the certificate', fingerprint };
+    }
+  } catch {
+    return { problem: 'key unreadable', fingerprint };
+  }
+  if ((statSync(keyPath).mode & 0o077) !== 0) chmodSync(keyPath, 0o600);
+  return { material: { cert, key, fingerprint } };
+}
+
+/** Makes renames in `dir` durable: the new names survive a power cut, not only the contents. */
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
