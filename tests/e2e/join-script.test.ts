@@ -60,9 +60,10 @@ const pendingHost = (machineId: string) =>
     return hosts.find((h) => h.machine_id === machineId);
   }, `a pending request from ${machineId}`);
 
-/** The copy-paste join command, with the shell swapped and --no-install before the token. */
-function joinWith(shell: string, joinCommand: string): string {
-  return joinCommand.replace('| sh -s -- ', `| ${shell} -s -- --no-install `);
+/** The copy-paste join command with the shell under test and options for join.sh. */
+function joinWith(shell: string, joinCommand: string, options = '--no-install'): string {
+  expect(joinCommand).toMatch(/ \| GATEHOUSE_TOKEN='[^']+' sh$/);
+  return `${joinCommand.slice(0, -' sh'.length)} ${shell} -s -- ${options}`;
 }
 
 describe.each(['dash', 'busybox sh'])('join.sh under %s against npm run serve over TLS', (shell) => {
@@ -132,7 +133,7 @@ describe.each(['dash', 'busybox sh'])('join.sh under %s against npm run serve ov
 });
 
 describe('heartbeat installation', () => {
-  it('installs a systemd timer where systemd runs, whose service sends a heartbeat', async () => {
+  it('installs a 30 s systemd timer whose sandboxed service sends a heartbeat', async () => {
     const state = mkdtempSync(join(tmpdir(), 'gatehouse-state-'));
     const fakeRoot = mkdtempSync(join(tmpdir(), 'gatehouse-root-'));
     // systemd cannot run here: a stand-in systemctl on PATH records what it is asked.
@@ -142,7 +143,7 @@ describe('heartbeat installation', () => {
     for (const d of [bin, units, runDir]) mkdirSync(d);
     writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\necho "$@" >> ${fakeRoot}/systemctl.log\n`, { mode: 0o755 });
     const token = await createToken({ auto_approve: true });
-    const { code, output } = await run(token.join_command.replace('| sh -s -- ', '| dash -s -- '), {
+    const { code, output } = await run(joinWith('dash', token.join_command, ''), {
       GATEHOUSE_STATE_DIR: state,
       GATEHOUSE_MACHINE_ID: 'e2e-systemd-install',
       GATEHOUSE_SYSTEMD_RUN_DIR: runDir,
@@ -156,6 +157,18 @@ describe('heartbeat installation', () => {
     );
     expect(readFileSync(join(units, 'gatehouse-heartbeat.timer'), 'utf8')).toMatch(/OnUnitActiveSec=30/);
     const service = readFileSync(join(units, 'gatehouse-heartbeat.service'), 'utf8');
+    for (const line of [
+      'NoNewPrivileges=yes',
+      'ProtectSystem=strict',
+      `ReadWritePaths=${state}`,
+      'PrivateTmp=yes',
+      'PrivateDevices=yes',
+      'CapabilityBoundingSet=',
+      'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX',
+    ]) {
+      expect(service.split('\n')).toContain(line);
+    }
+    expect(service).toMatch(/^ProtectHome=(yes|read-only)$/m);
     const execStart = /^ExecStart=(.*)$/m.exec(service)![1]!;
     expect(execStart).toBe(`/bin/sh ${state}/join.sh --heartbeat-once`);
     for (const file of readdirSync(state)) expect(statSync(join(state, file)).mode & 0o777).toBe(0o600);
@@ -169,19 +182,21 @@ describe('heartbeat installation', () => {
     removeDir(fakeRoot);
   }, 60_000);
 
-  it('falls back to a cron entry where there is no systemd', async () => {
+  it('falls back to cron entries that beat every 30 s where there is no systemd', async () => {
     const state = mkdtempSync(join(tmpdir(), 'gatehouse-state-'));
     const cron = mkdtempSync(join(tmpdir(), 'gatehouse-cron-'));
     const token = await createToken({ auto_approve: true });
-    const { code } = await run(token.join_command.replace('| sh -s -- ', '| dash -s -- '), {
+    const { code } = await run(joinWith('dash', token.join_command, ''), {
       GATEHOUSE_STATE_DIR: state,
       GATEHOUSE_MACHINE_ID: 'e2e-cron-install',
       GATEHOUSE_SYSTEMD_RUN_DIR: join(cron, 'no-systemd-here'),
       GATEHOUSE_CRON_DIR: cron,
     }).done;
     expect(code).toBe(0);
+    // cron fires each minute; the second entry beats 30 s later, inside the 90 s offline threshold.
+    const beat = `GATEHOUSE_STATE_DIR='${state}' /bin/sh '${state}/join.sh' --heartbeat-once >/dev/null 2>&1`;
     expect(readFileSync(join(cron, 'gatehouse-heartbeat'), 'utf8')).toBe(
-      `* * * * * root GATEHOUSE_STATE_DIR=${state} /bin/sh ${state}/join.sh --heartbeat-once >/dev/null 2>&1\n`,
+      `* * * * * root ${beat}\n* * * * * root sleep 30; ${beat}\n`,
     );
     removeDir(state);
     removeDir(cron);

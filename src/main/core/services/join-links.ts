@@ -5,7 +5,11 @@ export interface LanEndpoint {
   tlsFingerprint: string | null;
 }
 
-const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
+/**
+ * VALUE as one single-quoted shell word: nothing inside (`$`, backquotes, `"`) is
+ * expanded; a `'` closes the quote, adds an escaped quote and reopens.
+ */
+export const shellQuote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
 
 /** `<lan_url>/join#token=…&pin=…`: the fragment never reaches a server or its logs. */
 export function joinUrl(endpoint: LanEndpoint, token: string): string {
@@ -16,11 +20,13 @@ export function joinUrl(endpoint: LanEndpoint, token: string): string {
 /**
  * A copy-paste one-liner for the host. With TLS, curl pins the public key, so `-k`
  * (no CA for a self-signed certificate) gives up nothing: a different key is refused.
+ * The token goes to `sh` in its environment, never on a command line, so it does not
+ * show in the host's process list while the script waits for approval.
  */
 export function joinCommand(endpoint: LanEndpoint, token: string): string {
   const script = shellQuote(`${endpoint.lanUrl}/join.sh`);
   const curl = endpoint.tlsFingerprint
-    ? `curl -fsSk --pinnedpubkey ${shellQuote(`sha256//${endpoint.tlsFingerprint}`)} ${script}`
+    ? `curl -fsS --pinnedpubkey ${shellQuote(`sha256//${endpoint.tlsFingerprint}`)} -k ${script}`
     : `curl -fsS ${script}`;
-  return `${curl} | sh -s -- ${shellQuote(token)}`;
+  return `${curl} | GATEHOUSE_TOKEN=${shellQuote(token)} sh`;
 }
