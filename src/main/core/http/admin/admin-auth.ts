@@ -284,8 +284,8 @@ export function sameOriginOnly(port: () => number): RequestHandler {
     const allowed = [`127.0.0.1:${p}`, `localhost:${p}`, `[::1]:${p}`];
     const host = req.headers.host ?? '';
     const origin = req.headers.origin;
-    const originOk = origin === undefined || allowed.some((a) => origin === `http://${a}`);
     const fetchSite = req.headers['sec-fetch-site'];
+    const originOk = origin === undefined || allowed.some((a) => origin === `http://${a}`);
     const siteOk = fetchSite === undefined || fetchSite === 'same-origin' || fetchSite === 'none';
     if (allowed.includes(host) && originOk && siteOk) return next();
     sendError(res, new ApiError('FORBIDDEN', 'The admin API only answers its own loopback origin.'));

@@ -50,7 +50,6 @@ export function renderSignInPage(options: SignInPageOptions = {}): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
 <title>Sign in — Gatehouse</title>
 <style>${STYLE}</style>
 </head>
@@ -73,6 +72,8 @@ ${notice}<p>This Gatehouse needs you to sign in. Open the login URL printed by <
 export function sendSignInPage(res: Response, status: number, options: SignInPageOptions = {}): void {
   res.status(status);
   res.setHeader('Content-Security-Policy', SIGN_IN_CSP);
+  // The form posts back here; with `no-referrer` the browser would send `Origin: null`.
+  res.setHeader('Referrer-Policy', 'same-origin');
   res.setHeader('Content-Type', 'text/html; charset=utf-8');
   res.send(renderSignInPage(options));
 }
