@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer, type ServerOptions } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 import type { Express } from 'express';
 import type { TlsMaterial } from '../security/tls-certificate';
@@ -84,15 +84,18 @@ export interface ListenOptions {
   limits?: Partial<ConnectionLimits>;
   timeouts?: Partial<ConnectionTimeouts>;
   /**
-   * Requests whose socket may stay quiet past `idleMs`: by default Server-Sent Events
-   * (`Accept: text/event-stream`), which write a comment every 15 s and may otherwise
-   * sit silent between events. Any other request re-arms the idle timer.
+   * Responses whose socket may stay quiet past `idleMs` while they are still being written: by
+   * default Server-Sent Events (`Content-Type: text/event-stream`, as GET /api/admin/events
+   * sends), which write a comment only every 15 s and may otherwise sit silent between events.
    */
-  longLived?: (req: IncomingMessage) => boolean;
+  longLived?: (res: ServerResponse) => boolean;
 }
 
-const acceptsEventStream = (req: IncomingMessage) =>
-  req.method === 'GET' && (req.headers.accept ?? '').includes('text/event-stream');
+const isEventStream = (res: ServerResponse) =>
+  /^text\/event-stream\b/i.test(String(res.getHeader('content-type') ?? ''));
+
+/** A stream whose reader stopped reading is not kept past this much unsent data. */
+const STALLED_STREAM_BYTES = 64 * 1024;
 
 const stats = new WeakMap<Server, () => ConnectionStats>();
 
@@ -105,7 +108,7 @@ const stats = new WeakMap<Server, () => ConnectionStats>();
 export function listen(app: Express, options: ListenOptions): Promise<Server> {
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.limits };
-  const longLived = options.longLived ?? acceptsEventStream;
+  const longLived = options.longLived ?? isEventStream;
   const httpOptions = {
     headersTimeout: timeouts.headersMs,
     requestTimeout: timeouts.requestMs,
@@ -117,13 +120,21 @@ export function listen(app: Express, options: ListenOptions): Promise<Server> {
   const server = options.tls
     ? createTlsServer(app, options.tls, httpOptions, timeouts)
     : createHttpServer(httpOptions, app);
-  // Node arms this on every new socket (after the handshake, for TLS) and destroys the socket
-  // when it fires, as no 'timeout' listener is registered on the server.
+  // Node arms this on every new socket (after the handshake, for TLS). With a 'timeout'
+  // listener on the server Node leaves the decision to it: a live event stream stays (the
+  // timer fires again after the next quiet spell), everything else is destroyed.
   server.timeout = timeouts.idleMs;
-  // Node disarms the socket timer when a keep-alive socket starts its next request; re-arm it,
-  // or lift it for a stream meant to stay open.
-  server.prependListener('request', (req: IncomingMessage) => {
-    req.socket.setTimeout(longLived(req) ? 0 : timeouts.idleMs);
+  const responses = new WeakMap<Socket, ServerResponse>();
+  server.on('timeout', (socket: Socket) => {
+    const res = responses.get(socket);
+    const streaming = res && res.headersSent && !res.writableEnded && longLived(res);
+    if (streaming && socket.writableLength < STALLED_STREAM_BYTES) return;
+    socket.destroy();
+  });
+  // Node disarms the socket timer when a keep-alive socket starts its next request: re-arm it.
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    req.socket.setTimeout(timeouts.idleMs);
+    responses.set(req.socket, res);
   });
   stats.set(server, guardConnections(server, limits));
   return new Promise((resolve, reject) => {
