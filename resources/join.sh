@@ -392,7 +392,8 @@ random_key() {
 # without echo. Never passed to another program on its command line.
 read_token() {
   [ -z "$TOKEN" ] || return 0
-  if ! { : </dev/tty; } 2>/dev/null; then
+  # In a subshell: a failed redirection on a special built-in ends the shell running it.
+  if ! (: </dev/tty) 2>/dev/null; then
     say "no registration token: pass it as GATEHOUSE_TOKEN='GATE-…' (or as the last argument)"
     exit 2
   fi
