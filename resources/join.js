@@ -12,8 +12,25 @@
     return "'" + v.replace(/'/g, "'\\''") + "'";
   };
   var script = quote(location.origin + '/join.sh');
-  var curl = pin ? 'curl -fsSk --pinnedpubkey ' + quote('sha256//' + pin) + ' ' + script : 'curl -fsS ' + script;
-  var command = curl + ' | sh -s -- ' + quote(token);
+  var curl = pin ? 'curl -fsS --pinnedpubkey ' + quote('sha256//' + pin) + ' -k ' + script : 'curl -fsS ' + script;
+  // The token reaches sh in its environment, never on a command line (the process list).
+  var command = curl + ' | GATEHOUSE_TOKEN=' + quote(token) + ' sh';
+
+  // Text as unbreakable groups with a line-break opportunity after each hyphen, slash or
+  // space, and every four characters inside a long run (the base64 pin), so a line never
+  // splits a token group.
+  function appendGroups(box, text) {
+    text.split(/(?<=[-/ ])/).forEach(function (part) {
+      var size = part.length > 16 ? 4 : part.length;
+      for (var i = 0; i < part.length; i += size) {
+        var span = document.createElement('span');
+        span.className = 'group';
+        span.textContent = part.slice(i, i + size);
+        box.appendChild(span);
+        box.appendChild(document.createElement('wbr'));
+      }
+    });
+  }
 
   var tokenBox = document.getElementById('token');
   token.split('-').forEach(function (group) {
@@ -21,7 +38,11 @@
     span.textContent = group;
     tokenBox.appendChild(span);
   });
-  document.getElementById('command').textContent = command;
+  appendGroups(document.getElementById('command'), command);
+  if (pin) {
+    document.getElementById('pin').textContent = pin.match(/.{1,4}/g).join(' ');
+    document.getElementById('pin-box').hidden = false;
+  }
   document.getElementById('content').hidden = false;
   // Drop the token from the address bar and history once shown.
   history.replaceState(null, '', location.pathname);
