@@ -6,7 +6,7 @@ export type TokenState = (typeof TOKEN_STATES)[number];
 export const HOST_STATUSES = ['PENDING', 'APPROVED', 'REJECTED', 'DISABLED'] as const;
 export type HostStatus = (typeof HOST_STATUSES)[number];
 
-export type Connectivity = 'ONLINE' | 'OFFLINE' | 'NEVER';
+export type Connectivity = (typeof CONNECTIVITIES)[number];
 
 export interface RegistrationToken {
   id: string;
@@ -37,6 +37,16 @@ export interface TokenSecret {
 
 export type CreatedToken = RegistrationToken & TokenSecret;
 
+/** The expected-hosts row a request matched (rack-scale enrolment). */
+export interface ExpectedMatch {
+  row_id: string;
+  hostname: string;
+  position: string | null;
+}
+
+/** Why a host needs a second look: a possible clone, or a credential/token seen twice. */
+export type HostAlarm = 'clone' | 'credential_reuse' | 'token_replay';
+
 export interface Host {
   id: string;
   hostname: string;
@@ -53,12 +63,30 @@ export interface Host {
   verification_code: string;
   replaces: string | null;
   replaces_hostname: string | null;
+  /** Set on the retired host: the re-enrolment (or winning request) that replaced it. */
+  replaced_by: string | null;
+  /** Another pending request for the same machine exists: approving one retires the other. */
+  conflict: boolean;
+  expected: ExpectedMatch | null;
+  alarm: HostAlarm | null;
+  /** Hardware the host reported at enrolment (shape: hostFacts in api/schemas). */
+  facts: Record<string, unknown> | null;
   registered_at: string;
   decided_at: string | null;
   decided_by: string | null;
   reject_reason: string | null;
   last_seen_at: string | null;
 }
+
+/** Totals for the queue, the hosts table's filter chips, the sidebar and the tray. */
+export interface HostCountsView {
+  by_status: Record<HostStatus, number>;
+  /** Among approved hosts. */
+  by_connectivity: Record<Connectivity, number>;
+  total: number;
+}
+
+export const CONNECTIVITIES = ['ONLINE', 'OFFLINE', 'NEVER'] as const;
 
 export interface AuditEntry {
   id: number;
@@ -67,10 +95,14 @@ export interface AuditEntry {
   action: string;
   target_type: string;
   target_id: string | null;
+  /** Shared by every entry of one bulk action. */
+  batch_id: string | null;
   detail: Record<string, unknown>;
 }
 
 export interface BulkResult {
+  /** Links the audit entries of this action. */
+  batch_id: string;
   results: { id: string; ok: boolean; status?: HostStatus; error?: { code: string; message: string } }[];
 }
 
@@ -97,11 +129,18 @@ export interface SystemInfo {
   restart_required: boolean;
 }
 
-/** What the admin event stream says: which collection changed; clients refetch. */
+/**
+ * What the admin event stream says: which collection changed and which records, so
+ * clients patch the rows they hold instead of refetching whole lists.
+ */
 export interface AdminEvent {
   topic: 'tokens' | 'hosts' | 'audit' | 'settings';
   action: string;
   id?: string;
+  /** Several records changed at once (a bulk decision, a heartbeat flush). */
+  ids?: string[];
+  /** For a heartbeat flush: how many hosts beat; `ids` is left out past a few thousand. */
+  count?: number;
 }
 
 export const EXPIRY_CHOICES_HOURS = [1, 4, 24, 72, 168] as const;

@@ -6,6 +6,7 @@ import { pino, type Logger } from 'pino';
 import { createGatehouse, type Gatehouse } from '../../src/main/core/gatehouse';
 import { startHeadless, type Headless } from '../../src/main/core/headless';
 import { manualClock } from '../../src/main/core/services/clock';
+import type { Store } from '../../src/main/core/store/store';
 
 export const silentLogger = pino({ level: 'silent' });
 export const APP_ROOT = join(import.meta.dirname, '..', '..');
@@ -13,21 +14,26 @@ export const APP_ROOT = join(import.meta.dirname, '..', '..');
 export interface TestGatehouse extends Gatehouse {
   dir: string;
   clock: ReturnType<typeof manualClock>;
-  dispose(): void;
+  dispose(): Promise<void>;
 }
 
 /** A real store in a temp dir with a clock the test moves by hand. */
-export function makeGatehouse(): TestGatehouse {
+export async function makeGatehouse(options: { store?: Store } = {}): Promise<TestGatehouse> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-core-'));
   const clock = manualClock();
-  const gatehouse = createGatehouse({ databaseFile: join(dir, 'gatehouse.db'), secretKey: randomBytes(32), clock });
+  const gatehouse = await createGatehouse({
+    store: options.store,
+    databaseFile: join(dir, 'gatehouse.db'),
+    secretKey: randomBytes(32),
+    clock,
+  });
   gatehouse.setEndpoint({ lanUrl: 'https://192.0.2.10:7443', tlsFingerprint: 'AAAAtestpin=' });
   return {
     ...gatehouse,
     clock,
     dir,
-    dispose() {
-      gatehouse.close();
+    async dispose() {
+      await gatehouse.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,21 +1,55 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { writeDurably } from './durable-file';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { writeFileAtomic } from './durable-file';
 import { newCredential } from './security/secrets';
 
-/** The files Gatehouse keeps in its data directory. */
+/**
+ * Every file Gatehouse keeps in its data directory, named in one place. Everything
+ * written here goes through {@link writeFileAtomic} (temp, fsync, rename, fsync of the
+ * directory) and is 0600; the directory itself is 0700.
+ */
 export function dataPaths(dir: string) {
   return {
     dir,
     database: join(dir, 'gatehouse.db'),
     adminToken: join(dir, 'admin-token'),
     secretKey: join(dir, 'secret.key'),
+    sealedSecretKey: join(dir, 'secret.key.sealed'),
     endpoint: join(dir, 'endpoint.json'),
+    tlsCert: join(dir, 'tls-cert.pem'),
+    tlsKey: join(dir, 'tls-key.pem'),
+    lock: join(dir, 'gatehouse.lock'),
+    log: join(dir, 'gatehouse.log'),
   };
 }
 
+export type DataPaths = ReturnType<typeof dataPaths>;
+
 export function ensureDataDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+}
+
+/** Tightens every file already in the directory to 0600 (a store from an older Gatehouse had 0644). */
+export function tightenDataDir(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    try {
+      chmodSync(join(dir, name), 0o600);
+    } catch {
+      // Gone meanwhile, or not ours to change: nothing to tighten.
+    }
+  }
 }
 
 /** The admin bearer token: made once, 0600, reused across restarts so scripts keep working. */
@@ -26,8 +60,64 @@ export function loadOrCreateAdminToken(path: string): string {
     if (token.length >= 32) return token;
   }
   const token = newCredential('admin');
-  writeDurably(path, token + '\n', 0o600);
+  writeFileAtomic(path, token + '\n', 0o600);
   return token;
+}
+
+export class DataDirBusyError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly holder: { pid: number; host: string; started: string },
+  ) {
+    super(
+      `Another Gatehouse (pid ${holder.pid} on ${holder.host}, started ${holder.started}) is using ${dir}. ` +
+        'Stop it first, or give this one another --data-dir.',
+    );
+    this.name = 'DataDirBusyError';
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * One process per data directory: a lock file created exclusively, naming its holder.
+ * A lock left by a process that is gone (kill -9, power loss) is taken over.
+ */
+export function lockDataDir(paths: DataPaths): { release(): void } {
+  const me = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(paths.lock, 'wx', 0o600);
+      writeSync(fd, JSON.stringify(me));
+      closeSync(fd);
+      return { release: () => rmSync(paths.lock, { force: true }) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = readHolder(paths.lock);
+    if (holder && holder.host === me.host && alive(holder.pid) && holder.pid !== process.pid) {
+      throw new DataDirBusyError(paths.dir, holder);
+    }
+    if (holder && holder.host !== me.host) throw new DataDirBusyError(paths.dir, holder);
+    rmSync(paths.lock, { force: true });
+  }
+  throw new Error(`could not take the lock ${paths.lock}`);
+}
+
+function readHolder(path: string): { pid: number; host: string; started: string } | null {
+  try {
+    const holder = JSON.parse(readFileSync(path, 'utf8')) as { pid: number; host: string; started: string };
+    return typeof holder.pid === 'number' ? holder : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The directory holding package.json, found upward from `start`: the app's root in source and in builds. */

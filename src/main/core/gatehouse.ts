@@ -1,14 +1,9 @@
 import type { Logger } from 'pino';
 import { createAdminHandlers, type AdminHandlers } from './api/admin-handlers';
-import { openDatabase, type Db } from './db/connection';
-import { createAuditRepository } from './repositories/audit-repository';
-import { createHostRepository } from './repositories/host-repository';
-import { createIdempotencyRepository } from './repositories/idempotency-repository';
-import { createSettingsRepository } from './repositories/settings-repository';
-import { createTokenRepository } from './repositories/token-repository';
 import { createSecretBox } from './security/secret-box';
 import { createAuditService, type AuditService } from './services/audit-service';
 import { systemClock, type Clock } from './services/clock';
+import { createCredentialCache } from './services/credential-cache';
 import { createEnrolmentService, type EnrolmentService } from './services/enrolment-service';
 import { EventBus } from './services/event-bus';
 import { createHeartbeatRecorder, type HeartbeatRecorder } from './services/heartbeat-recorder';
@@ -17,9 +12,13 @@ import type { LanEndpoint } from './services/join-links';
 import type { SystemService } from './services/system-service';
 import { createSettingsService, type SettingsService } from './services/settings-service';
 import { createTokenService, type TokenService } from './services/token-service';
+import { openSqliteStore } from './store/sqlite-store';
+import type { Store } from './store/store';
 
 export interface GatehouseOptions {
-  databaseFile: string;
+  /** The store to use; without one, a SQLite store in `databaseFile`. */
+  store?: Store;
+  databaseFile?: string;
   /** 32-byte key that seals re-showable secrets; kept outside the database. */
   secretKey: Buffer;
   clock?: Clock;
@@ -31,7 +30,7 @@ export interface GatehouseOptions {
 }
 
 export interface Gatehouse {
-  db: Db;
+  store: Store;
   events: EventBus;
   clock: Clock;
   tokens: TokenService;
@@ -44,55 +43,52 @@ export interface Gatehouse {
   setEndpoint(endpoint: LanEndpoint): void;
   /** The running process (headless or desktop) answers system.info and certificate.regenerate. */
   setSystem(system: SystemService): void;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /**
- * The composition root of the core: opens the store and wires repositories into
- * services. Everything is created here and handed down; nothing is a module singleton,
- * so tests and the Electron shell each build their own.
+ * The composition root of the core: opens the store and wires services onto it.
+ * Everything is created here and handed down; nothing is a module singleton, so tests
+ * and both shells each build their own. Events reach the bus only after the commit
+ * that made them true, and a listener's error never reaches the service that wrote.
  */
-export function createGatehouse(options: GatehouseOptions): Gatehouse {
-  const db = openDatabase(options.databaseFile, { nativeBinding: options.nativeBinding });
+export async function createGatehouse(options: GatehouseOptions): Promise<Gatehouse> {
+  const store = options.store ?? openSqliteStore(requireFile(options.databaseFile), options);
   const clock = options.clock ?? systemClock;
-  const events = new EventBus();
+  const events = new EventBus((error) => options.logger?.error({ err: error }, 'event listener failed'));
+  const credentials = createCredentialCache();
+  store.onCommit((committed) => {
+    for (const event of committed) {
+      // Any change to a host (status, credential, deletion) drops its cached credentials.
+      if (event.topic === 'hosts' && event.action !== 'heartbeats') {
+        for (const id of event.ids ?? (event.id ? [event.id] : [])) credentials.invalidate(id);
+      }
+      events.publish(event);
+    }
+  });
   const secretBox = createSecretBox(options.secretKey);
   let endpoint: LanEndpoint = { lanUrl: 'http://localhost', tlsFingerprint: null };
   const endpointOf = options.endpoint ?? (() => endpoint);
 
-  const tokenRepo = createTokenRepository(db);
-  const hostRepo = createHostRepository(db);
-  const audit = createAuditService({ audit: createAuditRepository(db), clock, events });
-  const settings = createSettingsService({ db, settings: createSettingsRepository(db), audit, events });
-  const heartbeats = createHeartbeatRecorder({ db, hosts: hostRepo });
-  const tokens = createTokenService({
-    db,
-    tokens: tokenRepo,
-    audit,
-    settings,
-    events,
-    clock,
-    secretBox,
-    endpoint: endpointOf,
-  });
-  const hosts = createHostService({ db, hosts: hostRepo, audit, settings, events, clock, heartbeats });
+  const audit = createAuditService({ store, clock });
+  const settings = createSettingsService({ store, audit });
+  await settings.reload();
+  const heartbeats = createHeartbeatRecorder({ store });
+  const tokens = createTokenService({ store, audit, settings, clock, secretBox, endpoint: endpointOf });
+  const hosts = createHostService({ store, audit, settings, clock, heartbeats });
   const enrolment = createEnrolmentService({
-    db,
-    tokens: tokenRepo,
+    store,
     tokenService: tokens,
-    hosts: hostRepo,
-    idempotency: createIdempotencyRepository(db),
     audit,
-    events,
     clock,
     secretBox,
     heartbeats,
+    credentials,
   });
-  let system: SystemService = {
-    info: () => {
-      throw new Error('no system service: call setSystem first');
-    },
-    regenerateCertificate: () => Promise.reject(new Error('no system service: call setSystem first')),
+  let system: SystemService | undefined;
+  const running = (): SystemService => {
+    if (!system) throw new Error('no system service: call setSystem first');
+    return system;
   };
   const handlers = createAdminHandlers({
     tokens,
@@ -100,11 +96,11 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
     audit,
     settings,
     // Late-bound: the listeners that make up the system exist only after the core.
-    system: { info: () => system.info(), regenerateCertificate: (actor) => system.regenerateCertificate(actor) },
+    system: { info: () => running().info(), regenerateCertificate: (actor) => running().regenerateCertificate(actor) },
   });
 
   return {
-    db,
+    store,
     events,
     clock,
     tokens,
@@ -120,9 +116,16 @@ export function createGatehouse(options: GatehouseOptions): Gatehouse {
     setSystem(next) {
       system = next;
     },
-    close() {
-      heartbeats.flush();
-      db.close();
+    async close() {
+      await heartbeats
+        .flush()
+        .catch((error: unknown) => options.logger?.warn({ err: error }, 'last heartbeat flush failed'));
+      await store.close();
     },
   };
+}
+
+function requireFile(file: string | undefined): string {
+  if (!file) throw new Error('createGatehouse needs a store or a databaseFile');
+  return file;
 }

@@ -110,13 +110,15 @@ export function createSystemService(deps: {
       } catch (error) {
         throw new ApiError('CONFLICT', (error as Error).message);
       }
-      deps.gatehouse.audit.record({
-        actor,
-        action: 'certificate.regenerated',
-        targetType: 'certificate',
-        detail: { previous_fingerprint: previous, fingerprint: endpoint.tlsFingerprint },
+      await deps.gatehouse.store.write(async (tx) => {
+        await deps.gatehouse.audit.record(tx, {
+          actor,
+          action: 'certificate.regenerated',
+          targetType: 'certificate',
+          detail: { previous_fingerprint: previous, fingerprint: endpoint.tlsFingerprint },
+        });
+        tx.emit({ topic: 'settings', action: 'certificate.regenerated' });
       });
-      deps.gatehouse.events.publish({ topic: 'settings', action: 'certificate.regenerated' });
       deps.onCertificateChanged?.(endpoint);
       return info();
     },

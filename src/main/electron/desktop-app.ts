@@ -5,11 +5,9 @@ import { pathToFileURL } from 'node:url';
 import { BrowserWindow, app, clipboard, dialog, ipcMain, safeStorage } from 'electron';
 import { pino } from 'pino';
 import { IPC_DESKTOP_CHANNELS, IPC_EVENT_CHANNEL } from '../../shared/api/operation-names';
-import { ensureDataDir, findAppRoot } from '../core/data-dir';
-import { createGatehouse, type Gatehouse } from '../core/gatehouse';
-import { readJoinAssets, startBackgroundJobs } from '../core/headless';
-import { allLanAddresses } from '../core/lan-address';
-import { createSystemService, startLanListener } from '../core/lan-listener';
+import { findAppRoot } from '../core/data-dir';
+import type { Gatehouse } from '../core/gatehouse';
+import { startRuntime, type Runtime } from '../core/runtime';
 import { createClipboardGuard } from './clipboard-guard';
 import { isTrustedSender, registerAdminIpc } from './ipc';
 import { loadDesktopSecretKey } from './secret-key';
@@ -40,6 +38,16 @@ export interface DesktopApp {
   shutdown(): Promise<void>;
 }
 
+/** What the start-up failure dialog says: the cause, and what to do about it. */
+function startupAdvice(error: unknown, port: number): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EADDRINUSE') {
+    return `${message}\n\nAnother program uses port ${port}. Free it, or start Gatehouse headless with another --port and change the port in Settings.`;
+  }
+  return `${message}\n\nGatehouse will quit now. Fix the cause above and start it again.`;
+}
+
 export async function startDesktop(): Promise<DesktopApp | undefined> {
   if (!app.requestSingleInstanceLock()) {
     app.quit();
@@ -47,56 +55,36 @@ export async function startDesktop(): Promise<DesktopApp | undefined> {
   }
   await app.whenReady();
   const where = locations();
-  const dataDir = app.getPath('userData');
-  ensureDataDir(dataDir);
   const logger = pino({ name: 'gatehouse', level: process.env.GATEHOUSE_LOG_LEVEL ?? 'info' });
-  const { key, storage } = loadDesktopSecretKey(safeStorage, dataDir);
-  const gatehouse = createGatehouse({
-    databaseFile: join(dataDir, 'gatehouse.db'),
-    secretKey: key,
-    logger,
-    nativeBinding: where.nativeBinding,
-  });
-  const saved = gatehouse.settings.get();
-  let lan;
+  let runtime: Runtime;
+  let running = { port: 0, bind: '', advertise: null as string | null };
   try {
-    lan = await startLanListener({
-      gatehouse,
+    runtime = await startRuntime({
+      dataDir: app.getPath('userData'),
       logger,
       version: app.getVersion(),
-      assets: readJoinAssets(where.joinAssets),
-      dataDir,
-      bind: saved.lan_bind,
-      port: saved.lan_port,
-      http: false,
-      advertiseUrl: saved.advertise_url,
-    });
-  } catch (error) {
-    dialog.showErrorBox(
-      'Gatehouse cannot listen on the LAN',
-      `${(error as Error).message}\n\nAnother program may use port ${saved.lan_port}. Change it in Settings after start, or free the port.`,
-    );
-    gatehouse.close();
-    app.quit();
-    return undefined;
-  }
-  const running = { port: saved.lan_port, bind: saved.lan_bind, advertise: saved.advertise_url };
-  gatehouse.setSystem(
-    createSystemService({
-      gatehouse,
-      lan,
-      version: app.getVersion(),
-      keyStorage: storage,
-      addresses: allLanAddresses,
+      joinAssetsDir: where.joinAssets,
+      secretKey: (paths) => loadDesktopSecretKey(safeStorage, paths.dir),
+      nativeBinding: where.nativeBinding,
+      lan: (saved) => {
+        running = { port: saved.lan_port, bind: saved.lan_bind, advertise: saved.advertise_url };
+        return { bind: saved.lan_bind, port: saved.lan_port, http: false, advertiseUrl: saved.advertise_url };
+      },
       restartRequired: () => {
-        const now = gatehouse.settings.get();
+        const now = runtime.gatehouse.settings.get();
         return (
           now.lan_port !== running.port || now.lan_bind !== running.bind || now.advertise_url !== running.advertise
         );
       },
-    }),
-  );
-  const stopJobs = startBackgroundJobs(gatehouse, lan);
+    });
+  } catch (error) {
+    // Any start-up failure (a busy port, a database from a newer Gatehouse, an unreadable
+    // key) says why and quits, so the single-instance lock is not held by a windowless process.
+    dialog.showErrorBox('Gatehouse could not start', startupAdvice(error, running.port));
+    app.exit(1);
+    return undefined;
+  }
+  const { gatehouse } = runtime;
 
   let window: BrowserWindow | null = createMainWindow({ preload: where.preload, appUrl: where.appUrl });
   window.on('closed', () => (window = null));
@@ -127,14 +115,21 @@ export async function startDesktop(): Promise<DesktopApp | undefined> {
   });
 
   const tray = createPendingTray({ iconPath: where.trayIcon, onOpen: () => show('hosts'), onQuit: () => app.quit() });
-  tray.update(gatehouse.hosts.pendingCount());
+  const refreshTray = () =>
+    gatehouse.hosts.counts().then(
+      (counts) => tray.update(counts.by_status.PENDING),
+      (error: unknown) => logger.warn({ err: error }, 'tray count failed'),
+    );
+  void refreshTray();
   const unsubscribe = gatehouse.events.subscribe((event) => {
     window?.webContents.send(IPC_EVENT_CHANNEL, event);
     if (event.topic !== 'hosts') return;
-    tray.update(gatehouse.hosts.pendingCount());
-    if (event.action === 'registered' && event.id) {
-      const host = gatehouse.hosts.get(event.id);
-      if (host.status === 'PENDING') notifyPendingHost(host, () => show('hosts'));
+    void refreshTray();
+    if (event.action === 'registered' && event.ids?.[0]) {
+      gatehouse.hosts.get(event.ids[0]).then(
+        (host) => host.status === 'PENDING' && notifyPendingHost(host, () => show('hosts')),
+        () => {},
+      );
     }
   });
 
@@ -144,10 +139,8 @@ export async function startDesktop(): Promise<DesktopApp | undefined> {
     ipcMain.removeHandler(IPC_DESKTOP_CHANNELS.copySecret);
     ipcMain.removeAllListeners(IPC_DESKTOP_CHANNELS.secretOnScreen);
     guard.dispose();
-    stopJobs();
     tray.destroy();
-    await lan.close();
-    gatehouse.close();
+    await runtime.stop();
   };
   let quitting = false;
   app.on('window-all-closed', () => {

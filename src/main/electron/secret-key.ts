@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import type { SafeStorage } from 'electron';
+import { dataPaths } from '../core/data-dir';
+import { writeFileAtomic } from '../core/durable-file';
 import { loadOrCreateKeyFile } from '../core/security/secret-box';
 import type { SystemInfo } from '../../shared/domain';
 
@@ -19,14 +20,14 @@ export function loadDesktopSecretKey(
   const keychain =
     safeStorage.isEncryptionAvailable() &&
     (platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text');
-  if (!keychain) return { key: loadOrCreateKeyFile(join(dataDir, 'secret.key')), storage: 'file' };
-  const sealedPath = join(dataDir, 'secret.key.sealed');
+  const paths = dataPaths(dataDir);
+  if (!keychain) return { key: loadOrCreateKeyFile(paths.secretKey), storage: 'file' };
+  const sealedPath = paths.sealedSecretKey;
   if (existsSync(sealedPath)) {
     return { key: Buffer.from(safeStorage.decryptString(readFileSync(sealedPath)), 'base64'), storage: 'keychain' };
   }
   // First start with a keychain: adopt a key file left by headless runs, so sealed tokens stay readable.
-  const filePath = join(dataDir, 'secret.key');
-  const key = existsSync(filePath) ? loadOrCreateKeyFile(filePath) : randomBytes(32);
-  writeFileSync(sealedPath, safeStorage.encryptString(key.toString('base64')), { mode: 0o600 });
+  const key = existsSync(paths.secretKey) ? loadOrCreateKeyFile(paths.secretKey) : randomBytes(32);
+  writeFileAtomic(sealedPath, safeStorage.encryptString(key.toString('base64')), 0o600);
   return { key, storage: 'keychain' };
 }

@@ -12,6 +12,7 @@ export const OPERATION_NAMES = [
   'tokens.reveal',
   'tokens.qr',
   'hosts.list',
+  'hosts.counts',
   'hosts.get',
   'hosts.approve',
   'hosts.reject',

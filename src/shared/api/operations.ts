@@ -4,6 +4,7 @@ import type {
   BulkResult,
   CreatedToken,
   Host,
+  HostCountsView,
   RegistrationToken,
   Settings,
   SystemInfo,
@@ -62,10 +63,16 @@ export const operations = {
     status: 200,
     raw: true,
   }),
-  'hosts.list': op<{ hosts: Host[]; total_count: number }>()({
+  'hosts.list': op<{ hosts: Host[]; next_cursor: string | null; total_count: number }>()({
     method: 'GET',
     path: H,
     input: s.listHostsInput,
+    status: 200,
+  }),
+  'hosts.counts': op<HostCountsView>()({
+    method: 'GET',
+    path: `${BASE}/host-counts`,
+    input: z.strictObject({}),
     status: 200,
   }),
   'hosts.get': op<Host>()({ method: 'GET', path: `${H}/:id`, input: s.idParams, status: 200 }),

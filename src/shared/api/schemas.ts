@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HOST_STATUSES } from '../domain';
+import { CONNECTIVITIES, HOST_STATUSES } from '../domain';
 import { TOKEN_PREFIX_PATTERN } from '../token-format';
 
 /** Query strings carry text; IPC carries real booleans. Accept both, nothing else. */
@@ -42,21 +42,70 @@ export const createTokenInput = z
     path: ['expires_in_hours'],
   });
 
-export const qrInput = z.strictObject({ id: uuid, format: z.enum(['svg', 'png']).optional() });
+export const qrInput = z.strictObject({
+  id: uuid,
+  format: z.enum(['svg', 'png']).optional(),
+  /** `command` (default): the join command itself; `link`: the phone page's URL. */
+  content: z.enum(['command', 'link']).optional(),
+});
 
-export const listHostsInput = z.strictObject({ status: z.enum(HOST_STATUSES).optional() });
+export const HOST_SORT_VALUES = [
+  'registered_at',
+  '-registered_at',
+  'hostname',
+  '-hostname',
+  'last_seen_at',
+  '-last_seen_at',
+  'status',
+  '-status',
+] as const;
+
+/** Query strings carry `a,b,c`; IPC carries arrays. */
+const commaList = <T extends z.ZodType>(item: T, max: number) =>
+  z.preprocess((v) => (typeof v === 'string' ? v.split(',').filter(Boolean) : v), z.array(item).max(max));
+
+export const listHostsInput = z.strictObject({
+  status: z.enum(HOST_STATUSES).optional(),
+  connectivity: z.enum(CONNECTIVITIES).optional(),
+  /** Words that must all match: hostname, address, label, machine id, serial, MAC. */
+  q: z.string().trim().max(200).optional(),
+  token_id: uuid.optional(),
+  label: label.optional(),
+  ids: commaList(uuid, 500).optional(),
+  sort: z.enum(HOST_SORT_VALUES).optional(),
+  cursor: z.string().max(1000).optional(),
+  limit: integerish(1, 500).optional(),
+});
 
 export const rejectHostInput = z.strictObject({ id: uuid, reason: z.string().trim().max(500).optional() });
 
-export const bulkHostsInput = z.strictObject({
-  action: z.enum(['approve', 'reject']),
-  ids: z.array(uuid).min(1).max(10_000),
-  reason: z.string().trim().max(500).optional(),
-});
+export const bulkHostsInput = z
+  .strictObject({
+    action: z.enum(['approve', 'reject', 'disable', 'enable', 'delete']),
+    ids: z.array(uuid).min(1).max(5_000).optional(),
+    /** Instead of ids: every host in a status, optionally from one token or only the expected ones. */
+    filter: z
+      .strictObject({
+        status: z.enum(HOST_STATUSES),
+        token_id: uuid.optional(),
+        expected_only: z.boolean().optional(),
+      })
+      .optional(),
+    reason: z.string().trim().max(500).optional(),
+  })
+  .refine((v) => (v.ids === undefined) !== (v.filter === undefined), {
+    message: 'give exactly one of ids or filter',
+    path: ['ids'],
+  });
 
 export const listAuditInput = z.strictObject({
   limit: integerish(1, 1000).optional(),
   before: integerish(1, Number.MAX_SAFE_INTEGER).optional(),
+  target_id: z.string().max(100).optional(),
+  actor: z.string().max(200).optional(),
+  action: z.string().max(100).optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
 });
 
 export const updateSettingsInput = z.strictObject({
@@ -73,6 +122,39 @@ export const updateSettingsInput = z.strictObject({
     .nullable()
     .optional(),
 });
+
+/** A MAC address as `aa:bb:cc:dd:ee:ff` (any case; `-` separators accepted and normalised). */
+export const macAddress = z
+  .string()
+  .regex(/^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$/, 'a MAC address looks like aa:bb:cc:dd:ee:ff')
+  .transform((v) => v.toLowerCase().replaceAll('-', ':'));
+
+const factText = (max: number) => z.string().trim().max(max);
+
+/**
+ * Hardware facts a host reports at enrolment (all optional, each bounded). Used to
+ * match expected hosts and to display; never as proof of identity on their own.
+ */
+export const hostFacts = z.strictObject({
+  vendor: factText(128).optional(),
+  model: factText(128).optional(),
+  serial: factText(128).optional(),
+  system_uuid: factText(64).optional(),
+  board_serial: factText(128).optional(),
+  macs: z.array(macAddress).max(64).optional(),
+  cpu_model: factText(256).optional(),
+  cpus: z.number().int().min(0).max(100_000).optional(),
+  memory_mb: z.number().int().min(0).max(1_000_000_000).optional(),
+  disks: z
+    .array(z.strictObject({ name: factText(64), size_gb: z.number().min(0).max(10_000_000) }))
+    .max(128)
+    .optional(),
+  bmc_ip: z.union([z.ipv4(), z.ipv6()]).optional(),
+  os_release: factText(256).optional(),
+  kernel: factText(256).optional(),
+  firmware: z.enum(['uefi', 'bios']).optional(),
+});
+export type HostFacts = z.infer<typeof hostFacts>;
 
 /** Host-facing registration body (LAN). */
 export const registerHostInput = z.strictObject({
@@ -94,5 +176,6 @@ export const registerHostInput = z.strictObject({
     .max(64)
     .optional(),
   labels: labels.optional(),
+  facts: hostFacts.optional(),
 });
 export type RegisterHostInput = z.infer<typeof registerHostInput>;

@@ -1,31 +1,23 @@
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { migrate } from './migrate';
-import { MIGRATIONS } from './migrations';
 
 export type Db = Database.Database;
 
 /**
- * Opens (creating if needed) the store and brings it to the current schema.
- *
- * WAL with synchronous=FULL: every acknowledged write survives kill -9 and power
- * loss. The busy timeout lets a second process (or a worker) wait instead of failing.
+ * Opens (creating if needed) a SQLite connection in WAL mode with synchronous=FULL:
+ * every acknowledged write survives kill -9 and power loss. The file is created 0600
+ * (the process umask may be wider), since it holds hashes and sealed secrets.
  */
-export function openDatabase(file: string, options: { nativeBinding?: string } = {}): Db {
-  // The Electron shell passes a better-sqlite3 binary built for Electron's ABI;
-  // Node (tests, headless) uses the one in node_modules.
+export function openConnection(file: string, options: { nativeBinding?: string } = {}): Db {
+  // SQLite gives the -wal and -shm files the database file's mode, so 0600 here covers all three.
+  if (file !== ':memory:') {
+    closeSync(openSync(file, 'a', 0o600));
+    chmodSync(file, 0o600);
+  }
+  // The Electron shell passes a better-sqlite3 binary built for Electron's ABI.
   const db = new Database(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  migrate(db, MIGRATIONS);
   return db;
-}
-
-/**
- * Runs `fn` in a write transaction begun IMMEDIATE, so the write lock is taken up
- * front and concurrent writers queue on the busy timeout instead of failing mid-way.
- */
-export function writeTransaction<T>(db: Db, fn: () => T): T {
-  return db.transaction(fn).immediate();
 }

@@ -1,38 +1,53 @@
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db/connection';
+import type { AuditRepository, AuditRow } from '../store/repositories';
 
-export interface AuditRow {
-  id: number;
-  at: number;
-  actor: string;
-  action: string;
-  target_type: string;
-  target_id: string | null;
-  detail: string;
+type Row = Omit<AuditRow, 'detail'> & { detail: string };
+
+function toRow(row: Row): AuditRow {
+  let detail: Record<string, unknown> = {};
+  try {
+    detail = JSON.parse(row.detail) as Record<string, unknown>;
+  } catch {
+    // A damaged detail reads as empty; the entry itself stays visible.
+  }
+  return { ...row, detail };
 }
 
-export interface NewAuditEntry {
-  at: number;
-  actor: string;
-  action: string;
-  targetType: string;
-  targetId: string | null;
-  detail: Record<string, unknown>;
-}
-
-export function createAuditRepository(db: Db) {
+export function createAuditRepository(db: Db): AuditRepository {
   const insert = db.prepare(`
-    INSERT INTO audit_log (at, actor, action, target_type, target_id, detail)
-    VALUES (@at, @actor, @action, @targetType, @targetId, @detail)`);
-  const page = db.prepare<[number, number], AuditRow>('SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?');
+    INSERT INTO audit_log (at, actor, action, target_type, target_id, batch_id, detail)
+    VALUES (@at, @actor, @action, @targetType, @targetId, @batchId, @detail)`);
+  const statements = new Map<string, Statement<unknown[]>>();
+  const prepared = (sql: string) => {
+    let stmt = statements.get(sql);
+    if (!stmt) statements.set(sql, (stmt = db.prepare<unknown[]>(sql)));
+    return stmt;
+  };
   return {
-    insert(entry: NewAuditEntry): number {
-      return Number(insert.run({ ...entry, detail: JSON.stringify(entry.detail) }).lastInsertRowid);
+    async insert(entry) {
+      insert.run({ ...entry, detail: JSON.stringify(entry.detail) });
     },
-    /** Newest first, strictly older than `before` (an entry id), at most `limit`. */
-    page(before: number, limit: number): AuditRow[] {
-      return page.all(before, limit);
+    async insertMany(entries) {
+      for (const entry of entries) insert.run({ ...entry, detail: JSON.stringify(entry.detail) });
+    },
+    async page(q) {
+      const clauses = ['id < ?'];
+      const params: unknown[] = [q.before ?? Number.MAX_SAFE_INTEGER];
+      const filters: [string, unknown][] = [
+        ['target_id = ?', q.targetId],
+        ['actor = ?', q.actor],
+        ['action = ?', q.action],
+        ['at >= ?', q.from],
+        ['at < ?', q.to],
+      ];
+      for (const [clause, value] of filters) {
+        if (value === undefined) continue;
+        clauses.push(clause);
+        params.push(value);
+      }
+      const sql = `SELECT * FROM audit_log WHERE ${clauses.join(' AND ')} ORDER BY id DESC LIMIT ?`;
+      return (prepared(sql).all(...params, q.limit) as Row[]).map(toRow);
     },
   };
 }
-
-export type AuditRepository = ReturnType<typeof createAuditRepository>;

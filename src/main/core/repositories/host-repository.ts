@@ -1,8 +1,11 @@
-import type { HostStatus } from '../../../shared/domain';
+import type { HostFacts } from '../../../shared/api/schemas';
+import { HOST_STATUSES, type ExpectedMatch, type HostAlarm, type HostStatus } from '../../../shared/domain';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db/connection';
-import { readStringArray } from './json-column';
+import type { HostCounts, HostQuery, HostRecord, HostRepository, NewHost } from '../store/repositories';
+import { readJson, readStringArray } from './json-column';
 
-export interface HostRow {
+interface Row {
   id: string;
   hostname: string;
   machine_id: string;
@@ -12,10 +15,16 @@ export interface HostRow {
   os: string | null;
   arch: string | null;
   labels: string;
+  facts: string | null;
   token_id: string | null;
   token_prefix: string | null;
   verification_code: string;
   replaces: string | null;
+  replaces_hostname: string | null;
+  conflict: number;
+  expected: string | null;
+  alarm: HostAlarm | null;
+  ever_approved: number;
   registered_at: number;
   decided_at: number | null;
   decided_by: string | null;
@@ -25,72 +34,124 @@ export interface HostRow {
   replaced_by: string | null;
 }
 
-export interface HostRecord extends Omit<HostRow, 'ips' | 'labels'> {
-  ips: string[];
-  labels: string[];
-  replaces_hostname: string | null;
-}
-
-export interface NewHost {
-  id: string;
-  hostname: string;
-  machineId: string;
-  status: HostStatus;
-  remoteAddr: string;
-  ips: string[];
-  os: string | null;
-  arch: string | null;
-  labels: string[];
-  tokenId: string;
-  tokenPrefix: string;
-  verificationCode: string;
-  replaces: string | null;
-  credentialHash: Buffer;
-  registeredAt: number;
-  decidedAt: number | null;
-  decidedBy: string | null;
-}
-
 // Credential hashes never leave this module: selected columns only.
 const COLUMNS = `h.id, h.hostname, h.machine_id, h.status, h.remote_addr, h.ips, h.os, h.arch, h.labels,
-  h.token_id, h.token_prefix, h.verification_code, h.replaces, h.registered_at, h.decided_at,
-  h.decided_by, h.reject_reason, h.last_seen_at, h.retired_at, h.replaced_by,
-  r.hostname AS replaces_hostname`;
+  h.facts, h.token_id, h.token_prefix, h.verification_code, h.replaces, h.conflict, h.expected, h.alarm,
+  h.ever_approved, h.registered_at, h.decided_at, h.decided_by, h.reject_reason, h.last_seen_at,
+  h.retired_at, h.replaced_by, r.hostname AS replaces_hostname`;
 const FROM = 'FROM hosts h LEFT JOIN hosts r ON r.id = h.replaces';
 
-function toRecord(row: HostRow & { replaces_hostname: string | null }): HostRecord {
-  return { ...row, ips: readStringArray(row.ips), labels: readStringArray(row.labels) };
+function toRecord(row: Row): HostRecord {
+  return {
+    ...row,
+    ips: readStringArray(row.ips),
+    labels: readStringArray(row.labels),
+    facts: readJson<HostFacts>(row.facts),
+    expected: readJson<ExpectedMatch>(row.expected),
+    conflict: row.conflict === 1,
+    ever_approved: row.ever_approved === 1,
+  };
 }
 
-type Row = HostRow & { replaces_hostname: string | null };
+/** What search matches, lower-cased: hostname, addresses, labels, machine id, serial, MACs. */
+export function searchText(host: Pick<NewHost, 'hostname' | 'remoteAddr' | 'ips' | 'labels' | 'machineId' | 'facts'>) {
+  const facts = host.facts ?? {};
+  return [
+    host.hostname,
+    host.remoteAddr,
+    ...host.ips,
+    ...host.labels,
+    host.machineId,
+    facts.serial,
+    facts.system_uuid,
+    ...(facts.macs ?? []),
+    facts.vendor,
+    facts.model,
+  ]
+    .filter(Boolean)
+    .join(' ')
+    .toLowerCase();
+}
+
+const SORT_COLUMN = {
+  registered_at: 'h.registered_at',
+  hostname: 'h.hostname',
+  last_seen_at: 'h.last_seen_at',
+  status: 'h.status',
+};
+
+/** `LIKE` with the user's text taken literally. */
+const likePattern = (term: string) => `%${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** Builds the WHERE clause of a host query; shared by the page and its total. */
+function whereOf(q: HostQuery): { sql: string; params: unknown[] } {
+  const clauses = ['h.retired_at IS NULL'];
+  const params: unknown[] = [];
+  const add = (clause: string, ...values: unknown[]) => {
+    clauses.push(clause);
+    params.push(...values);
+  };
+  if (q.status) add('h.status = ?', q.status);
+  if (q.tokenId) add('h.token_id = ?', q.tokenId);
+  if (q.connectivity === 'NEVER') add('h.last_seen_at IS NULL');
+  if (q.connectivity === 'ONLINE') add('h.last_seen_at >= ?', q.onlineSince);
+  if (q.connectivity === 'OFFLINE') add('h.last_seen_at < ?', q.onlineSince);
+  if (q.label) add('EXISTS (SELECT 1 FROM json_each(h.labels) WHERE value = ?)', q.label);
+  for (const term of q.terms ?? []) add("h.search_text LIKE ? ESCAPE '\\'", likePattern(term));
+  if (q.ids) add('h.id IN (SELECT value FROM json_each(?))', JSON.stringify(q.ids));
+  return { sql: clauses.join(' AND '), params };
+}
+
+/** Keyset condition: rows strictly after (value, id) in the chosen order; NULLs sort first. */
+function afterClause(q: HostQuery): { sql: string; params: unknown[] } {
+  if (!q.after) return { sql: '', params: [] };
+  const col = SORT_COLUMN[q.sort];
+  const { value, id } = q.after;
+  const op = q.descending ? '<' : '>';
+  if (value === null) {
+    // Ascending: NULLs first, then values. Descending: values first, then NULLs.
+    return q.descending
+      ? { sql: ` AND (${col} IS NULL AND h.id < ?)`, params: [id] }
+      : { sql: ` AND ((${col} IS NULL AND h.id > ?) OR ${col} IS NOT NULL)`, params: [id] };
+  }
+  return q.descending
+    ? { sql: ` AND ((${col} < ?) OR (${col} = ? AND h.id < ?) OR ${col} IS NULL)`, params: [value, value, id] }
+    : { sql: ` AND ((${col} ${op} ?) OR (${col} = ? AND h.id ${op} ?))`, params: [value, value, id] };
+}
 
 /** SQL for hosts and their credentials; rules live in the enrolment and host services. */
-export function createHostRepository(db: Db) {
+export function createHostRepository(db: Db): HostRepository {
   const insert = db.prepare(`
-    INSERT INTO hosts (id, hostname, machine_id, status, remote_addr, ips, os, arch, labels, token_id,
-      token_prefix, verification_code, replaces, credential_hash, registered_at, decided_at, decided_by)
-    VALUES (@id, @hostname, @machineId, @status, @remoteAddr, @ips, @os, @arch, @labels, @tokenId,
-      @tokenPrefix, @verificationCode, @replaces, @credentialHash, @registeredAt, @decidedAt, @decidedBy)`);
+    INSERT INTO hosts (id, hostname, machine_id, status, remote_addr, ips, os, arch, labels, facts,
+      system_uuid, serial, token_id, token_prefix, verification_code, replaces, conflict, expected, alarm,
+      ever_approved, credential_hash, registered_at, decided_at, decided_by, search_text)
+    VALUES (@id, @hostname, @machineId, @status, @remoteAddr, @ips, @os, @arch, @labels, @facts,
+      @systemUuid, @serial, @tokenId, @tokenPrefix, @verificationCode, @replaces, @conflict, @expected, @alarm,
+      @everApproved, @credentialHash, @registeredAt, @decidedAt, @decidedBy, @searchText)`);
   const byId = db.prepare<[string], Row>(`SELECT ${COLUMNS} ${FROM} WHERE h.id = ?`);
   const byMachine = db.prepare<[string], Row>(
-    `SELECT ${COLUMNS} ${FROM} WHERE h.machine_id = ? AND h.retired_at IS NULL`,
+    `SELECT ${COLUMNS} ${FROM} WHERE h.machine_id = ? AND h.retired_at IS NULL ORDER BY h.registered_at`,
+  );
+  const byHardware = db.prepare<{ uuid: string | null; serial: string | null }, Row>(
+    `SELECT ${COLUMNS} ${FROM} WHERE h.retired_at IS NULL
+       AND ((@uuid IS NOT NULL AND h.system_uuid = @uuid) OR (@serial IS NOT NULL AND h.serial = @serial))
+     ORDER BY h.registered_at`,
   );
   const byCredential = db.prepare<[{ hash: Buffer }], Row & { current: number }>(
     `SELECT ${COLUMNS}, (h.credential_hash = @hash) AS current ${FROM}
-      WHERE h.retired_at IS NULL AND (h.credential_hash = @hash OR h.next_credential_hash = @hash)`,
-  );
-  const listAll = db.prepare<[], Row>(
-    `SELECT ${COLUMNS} ${FROM} WHERE h.retired_at IS NULL ORDER BY h.registered_at DESC, h.id`,
-  );
-  const listByStatus = db.prepare<[string], Row>(
-    `SELECT ${COLUMNS} ${FROM} WHERE h.retired_at IS NULL AND h.status = ? ORDER BY h.registered_at DESC, h.id`,
+      WHERE h.id = coalesce((SELECT id FROM hosts WHERE credential_hash = @hash),
+                            (SELECT id FROM hosts WHERE next_credential_hash = @hash))
+        AND h.retired_at IS NULL`,
   );
   const setStatus = db.prepare(`
-    UPDATE hosts SET status = @status, decided_at = @now, decided_by = @actor, reject_reason = @reason
+    UPDATE hosts SET status = @status, decided_at = @now, decided_by = @actor, reject_reason = @reason,
+           ever_approved = ever_approved OR @status = 'APPROVED'
      WHERE id = @id`);
+  const setConflict = db.prepare('UPDATE hosts SET conflict = ? WHERE id = ?');
+  const setAlarm = db.prepare('UPDATE hosts SET alarm = ? WHERE id = ?');
   const retire = db.prepare(`
     UPDATE hosts SET retired_at = @now, replaced_by = @replacedBy, credential_hash = NULL,
-           next_credential_hash = NULL
+           next_credential_hash = NULL, conflict = 0
      WHERE id = @id AND retired_at IS NULL`);
   const remove = db.prepare('DELETE FROM hosts WHERE id = ?');
   const promote = db.prepare(
@@ -100,53 +161,110 @@ export function createHostRepository(db: Db) {
   const touch = db.prepare(
     'UPDATE hosts SET last_seen_at = @at WHERE id = @id AND (last_seen_at IS NULL OR last_seen_at < @at)',
   );
-  const countPending = db.prepare<[], { n: number }>(
-    "SELECT COUNT(*) AS n FROM hosts WHERE status = 'PENDING' AND retired_at IS NULL",
+  const countByStatus = db.prepare<[], { status: HostStatus; n: number }>(
+    'SELECT status, COUNT(*) AS n FROM hosts WHERE retired_at IS NULL GROUP BY status',
   );
+  const countConnectivity = db.prepare<[number], { never: number; online: number; offline: number }>(`
+    SELECT COALESCE(SUM(last_seen_at IS NULL), 0) AS never,
+           COALESCE(SUM(last_seen_at >= ?1), 0) AS online,
+           COALESCE(SUM(last_seen_at < ?1), 0) AS offline
+      FROM hosts WHERE retired_at IS NULL AND status = 'APPROVED'`);
+  const pageCache = new Map<string, Statement<unknown[]>>();
+  const prepared = (sql: string) => {
+    let stmt = pageCache.get(sql);
+    if (!stmt) pageCache.set(sql, (stmt = db.prepare<unknown[]>(sql)));
+    return stmt;
+  };
 
   return {
-    insert(host: NewHost): void {
-      insert.run({ ...host, ips: JSON.stringify(host.ips), labels: JSON.stringify(host.labels) });
+    async insert(host) {
+      insert.run({
+        ...host,
+        ips: JSON.stringify(host.ips),
+        labels: JSON.stringify(host.labels),
+        facts: host.facts ? JSON.stringify(host.facts) : null,
+        systemUuid: host.facts?.system_uuid?.toLowerCase() ?? null,
+        serial: host.facts?.serial ?? null,
+        conflict: host.conflict ? 1 : 0,
+        expected: host.expected ? JSON.stringify(host.expected) : null,
+        everApproved: host.status === 'APPROVED' ? 1 : 0,
+        searchText: searchText(host),
+      });
     },
-    findById(id: string): HostRecord | undefined {
+    async findById(id) {
       const row = byId.get(id);
       return row && toRecord(row);
     },
-    /** Hosts of this machine that are not retired (at most an enrolled one and a request). */
-    findByMachineId(machineId: string): HostRecord[] {
+    async findByMachineId(machineId) {
       return byMachine.all(machineId).map(toRecord);
     },
-    /** The host holding this credential hash, and whether it is the current or the rotated-to one. */
-    findByCredentialHash(hash: Buffer): { host: HostRecord; current: boolean } | undefined {
+    async findByHardware({ systemUuid, serial }) {
+      if (!systemUuid && !serial) return [];
+      return byHardware.all({ uuid: systemUuid?.toLowerCase() ?? null, serial: serial ?? null }).map(toRecord);
+    },
+    async findByCredentialHash(hash) {
       const row = byCredential.get({ hash });
       return row && { host: toRecord(row), current: row.current === 1 };
     },
-    list(status?: HostStatus): HostRecord[] {
-      return (status ? listByStatus.all(status) : listAll.all()).map(toRecord);
+    async query(q) {
+      const where = whereOf(q);
+      const after = afterClause(q);
+      const col = SORT_COLUMN[q.sort];
+      const dir = q.descending ? 'DESC' : 'ASC';
+      const nulls = q.descending ? 'NULLS LAST' : 'NULLS FIRST';
+      const rows = prepared(
+        `SELECT ${COLUMNS} ${FROM} WHERE ${where.sql}${after.sql} ORDER BY ${col} ${dir} ${nulls}, h.id ${dir} LIMIT ?`,
+      ).all(...where.params, ...after.params, q.limit) as Row[];
+      const total = (
+        prepared(`SELECT COUNT(*) AS n FROM hosts h WHERE ${where.sql}`).get(...where.params) as { n: number }
+      ).n;
+      return { hosts: rows.map(toRecord), total };
     },
-    setStatus(id: string, status: HostStatus, now: number, actor: string, reason: string | null = null): void {
+    async counts(onlineSince) {
+      const byStatus = Object.fromEntries(HOST_STATUSES.map((s) => [s, 0])) as Record<HostStatus, number>;
+      for (const { status, n } of countByStatus.all()) byStatus[status] = n;
+      const c = countConnectivity.get(onlineSince)!;
+      const total = Object.values(byStatus).reduce((a, b) => a + b, 0);
+      return {
+        byStatus,
+        byConnectivity: { ONLINE: c.online, OFFLINE: c.offline, NEVER: c.never },
+        total,
+      } satisfies HostCounts;
+    },
+    async idsWhere(filter, limit) {
+      const params: unknown[] = [filter.status];
+      let sql = 'SELECT id FROM hosts WHERE retired_at IS NULL AND status = ?';
+      if (filter.tokenId) {
+        sql += ' AND token_id = ?';
+        params.push(filter.tokenId);
+      }
+      if (filter.expectedOnly) sql += ' AND expected IS NOT NULL AND alarm IS NULL';
+      sql += ' ORDER BY registered_at, id LIMIT ?';
+      return (prepared(sql).all(...params, limit) as { id: string }[]).map((r) => r.id);
+    },
+    async setStatus(id, status, now, actor, reason = null) {
       setStatus.run({ id, status, now, actor, reason });
     },
-    /** Retires a host: its credential dies, its row stays for history, linked to its successor. */
-    retire(id: string, now: number, replacedBy: string | null): void {
+    async setConflict(ids, conflict) {
+      for (const id of ids) setConflict.run(conflict ? 1 : 0, id);
+    },
+    async setAlarm(id, alarm) {
+      setAlarm.run(alarm, id);
+    },
+    async retire(id, now, replacedBy) {
       retire.run({ id, now, replacedBy });
     },
-    delete(id: string): boolean {
+    async delete(id) {
       return remove.run(id).changes === 1;
     },
-    promoteNextCredential(id: string): void {
+    async promoteNextCredential(id) {
       promote.run(id);
     },
-    setNextCredential(id: string, hash: Buffer): void {
+    async setNextCredential(id, hash) {
       setNext.run(hash, id);
     },
-    touchLastSeen(id: string, at: number): void {
-      touch.run({ id, at });
-    },
-    countPending(): number {
-      return countPending.get()!.n;
+    async touchLastSeen(beats) {
+      for (const [id, at] of beats) touch.run({ id, at });
     },
   };
 }
-
-export type HostRepository = ReturnType<typeof createHostRepository>;

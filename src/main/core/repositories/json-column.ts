@@ -9,3 +9,14 @@ export function readStringArray(text: string): string[] {
 }
 
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** A JSON object column; NULL or a damaged value reads as null. */
+export function readJson<T>(text: string | null): T | null {
+  if (text === null) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as T) : null;
+  } catch {
+    return null;
+  }
+}

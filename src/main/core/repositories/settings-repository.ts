@@ -1,13 +1,14 @@
 import type { Db } from '../db/connection';
+import type { SettingsRepository } from '../store/repositories';
 
 /** Key/value settings stored as JSON; unknown keys are ignored by the service. */
-export function createSettingsRepository(db: Db) {
+export function createSettingsRepository(db: Db): SettingsRepository {
   const all = db.prepare<[], { key: string; value: string }>('SELECT key, value FROM settings');
   const upsert = db.prepare(
     'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
   );
   return {
-    readAll(): Record<string, unknown> {
+    async readAll() {
       const result: Record<string, unknown> = {};
       for (const { key, value } of all.all()) {
         try {
@@ -18,10 +19,8 @@ export function createSettingsRepository(db: Db) {
       }
       return result;
     },
-    write(key: string, value: unknown): void {
+    async write(key, value) {
       upsert.run(key, JSON.stringify(value));
     },
   };
 }
-
-export type SettingsRepository = ReturnType<typeof createSettingsRepository>;

@@ -1,46 +1,11 @@
 import type { Db } from '../db/connection';
+import type { TokenRecord, TokenRepository } from '../store/repositories';
 import { readStringArray } from './json-column';
 
-export interface TokenRow {
-  id: string;
-  token_hash: Buffer;
-  token_sealed: Buffer | null;
-  prefix: string;
-  description: string;
-  expires_at: number;
-  max_uses: number;
-  use_count: number;
+interface TokenRow extends Omit<TokenRecord, 'labels' | 'allowed_cidrs' | 'auto_approve'> {
   labels: string;
-  auto_approve: number;
   allowed_cidrs: string;
-  failed_attempt_count: number;
-  last_failed_source: string | null;
-  last_failed_at: number | null;
-  created_at: number;
-  created_by: string;
-  revoked_at: number | null;
-  last_used_at: number | null;
-}
-
-export interface TokenRecord extends Omit<TokenRow, 'labels' | 'allowed_cidrs' | 'auto_approve'> {
-  labels: string[];
-  allowed_cidrs: string[];
-  auto_approve: boolean;
-}
-
-export interface NewToken {
-  id: string;
-  tokenHash: Buffer;
-  tokenSealed: Buffer | null;
-  prefix: string;
-  description: string;
-  expiresAt: number;
-  maxUses: number;
-  labels: string[];
-  autoApprove: boolean;
-  allowedCidrs: string[];
-  createdAt: number;
-  createdBy: string;
+  auto_approve: number;
 }
 
 function toRecord(row: TokenRow): TokenRecord {
@@ -53,7 +18,7 @@ function toRecord(row: TokenRow): TokenRecord {
 }
 
 /** SQL for registration tokens and nothing else: rules live in the token service. */
-export function createTokenRepository(db: Db) {
+export function createTokenRepository(db: Db): TokenRepository {
   const insert = db.prepare(`
     INSERT INTO registration_tokens
       (id, token_hash, token_sealed, prefix, description, expires_at, max_uses, labels,
@@ -88,12 +53,12 @@ export function createTokenRepository(db: Db) {
     UPDATE registration_tokens SET token_sealed = NULL
      WHERE token_sealed IS NOT NULL
        AND (expires_at <= @now OR revoked_at IS NOT NULL OR (max_uses > 0 AND use_count >= max_uses))`);
-  const usedBy = db.prepare<[string], { host_id: string; hostname: string }>(
-    'SELECT id AS host_id, hostname FROM hosts WHERE token_id = ? ORDER BY registered_at, id',
+  const usedBy = db.prepare<[string, number], { host_id: string; hostname: string }>(
+    'SELECT id AS host_id, hostname FROM hosts WHERE token_id = ? ORDER BY registered_at, id LIMIT ?',
   );
 
   return {
-    insert(token: NewToken): void {
+    async insert(token) {
       insert.run({
         ...token,
         labels: JSON.stringify(token.labels),
@@ -101,42 +66,37 @@ export function createTokenRepository(db: Db) {
         autoApprove: token.autoApprove ? 1 : 0,
       });
     },
-    findById(id: string): TokenRecord | undefined {
+    async findById(id) {
       const row = byId.get(id);
       return row && toRecord(row);
     },
-    findByHash(hash: Buffer): TokenRecord | undefined {
+    async findByHash(hash) {
       const row = byHash.get(hash);
       return row && toRecord(row);
     },
-    list(options: { includeExpired: boolean; now: number }): TokenRecord[] {
+    async list(options) {
       return (options.includeExpired ? listAll.all() : listUnexpired.all(options.now)).map(toRecord);
     },
-    /** Takes one use if the token is still valid at `now`; false when none was left. */
-    claimUse(id: string, now: number): boolean {
+    async claimUse(id, now) {
       return claim.run({ id, now }).changes === 1;
     },
-    revoke(id: string, now: number): boolean {
+    async revoke(id, now) {
       return revoke.run({ id, now }).changes === 1;
     },
-    delete(id: string): boolean {
+    async delete(id) {
       return remove.run(id).changes === 1;
     },
-    recordFailure(id: string, source: string, now: number): void {
+    async recordFailure(id, source, now) {
       recordFailure.run({ id, source, now });
     },
-    /** Forgets the sealed copy once a token can no longer be used. */
-    dropSealedCopy(id: string): void {
+    async dropSealedCopy(id) {
       dropSealed.run(id);
     },
-    /** Forgets every sealed copy of a token that can no longer be used; returns how many. */
-    dropUnusableSealedCopies(now: number): number {
+    async dropUnusableSealedCopies(now) {
       return dropUnusableSealed.run({ now }).changes;
     },
-    usedByNodes(id: string): { host_id: string; hostname: string }[] {
-      return usedBy.all(id);
+    async usedByNodes(id, limit = -1) {
+      return usedBy.all(id, limit);
     },
   };
 }
-
-export type TokenRepository = ReturnType<typeof createTokenRepository>;

@@ -1,42 +1,92 @@
 import type { Clock } from '../services/clock';
 
 /**
- * Counts refused requests per source address in a sliding window; past `limit`
- * failures the address is blocked until its oldest failure leaves the window.
+ * Counts refused requests per key (a source address, an IPv6 /64, a credential) in a
+ * sliding window; past `limit` failures the key is blocked until its oldest failure
+ * leaves the window.
  *
  * Hand-written rather than express-rate-limit: only *failures* may count, decided
- * after the response, and in-flight successes must never count (its
- * skipSuccessfulRequests counts first and refunds later, so a rack of hosts behind
- * one NAT address enrolling at once could be blocked by its own successes).
+ * after the response, and successes must never count, so a rack behind one NAT
+ * address enrolling at once is never blocked by its own successes.
+ *
+ * `admit` reserves a slot before the request's body arrives: requests whose outcome
+ * is not known yet count as possible failures, so 25 slow-body guesses sent at once
+ * cannot all slip past a limit of 10. A request over the budget waits for an earlier
+ * one to finish (a success frees its slot) instead of being refused.
  */
-export function createFailureLimiter(options: { limit: number; windowMs: number; clock: Clock }) {
+export function createFailureLimiter(options: { limit: number; windowMs: number; clock: Clock; maxWaiting?: number }) {
   const failures = new Map<string, number[]>();
+  const inFlight = new Map<string, number>();
+  const waiting = new Map<string, (() => void)[]>();
+  const maxWaiting = options.maxWaiting ?? 256;
 
-  function recent(address: string, now: number): number[] {
-    const times = (failures.get(address) ?? []).filter((t) => now - t < options.windowMs);
-    if (times.length === 0) failures.delete(address);
-    else failures.set(address, times);
+  function recent(key: string, now: number): number[] {
+    const times = (failures.get(key) ?? []).filter((t) => now - t < options.windowMs);
+    if (times.length === 0) failures.delete(key);
+    else failures.set(key, times);
     return times;
   }
 
+  function retryAfter(key: string): number {
+    const now = options.clock.now();
+    const times = recent(key, now);
+    if (times.length < options.limit) return 0;
+    return Math.max(1, Math.ceil((times[times.length - options.limit]! + options.windowMs - now) / 1000));
+  }
+
+  function release(key: string): void {
+    const left = (inFlight.get(key) ?? 1) - 1;
+    if (left <= 0) inFlight.delete(key);
+    else inFlight.set(key, left);
+    const queue = waiting.get(key);
+    const next = queue?.shift();
+    if (queue?.length === 0) waiting.delete(key);
+    next?.();
+  }
+
   return {
-    /** Seconds until this address may try again, or 0 when it is not blocked. */
-    retryAfter(address: string): number {
-      const now = options.clock.now();
-      const times = recent(address, now);
-      if (times.length < options.limit) return 0;
-      return Math.max(1, Math.ceil((times[times.length - options.limit]! + options.windowMs - now) / 1000));
+    /** Seconds until this key may try again, or 0 when it is not blocked. */
+    retryAfter,
+
+    /**
+     * Waits for a slot: resolves to 0 and a `done(failed)` to call when the outcome is
+     * known, or to the seconds to wait when the key is blocked (or too many wait).
+     */
+    async admit(key: string): Promise<{ retryAfter: number; done?: (failed: boolean) => void }> {
+      for (;;) {
+        const blocked = retryAfter(key);
+        if (blocked > 0) return { retryAfter: blocked };
+        const budget = options.limit - recent(key, options.clock.now()).length;
+        if ((inFlight.get(key) ?? 0) < budget) break;
+        const queue = waiting.get(key) ?? [];
+        if (queue.length >= maxWaiting) return { retryAfter: 1 };
+        waiting.set(key, queue);
+        await new Promise<void>((resolve) => queue.push(resolve));
+      }
+      inFlight.set(key, (inFlight.get(key) ?? 0) + 1);
+      let settled = false;
+      return {
+        retryAfter: 0,
+        done: (failed) => {
+          if (settled) return;
+          settled = true;
+          if (failed) this.recordFailure(key);
+          release(key);
+        },
+      };
     },
-    recordFailure(address: string): void {
+
+    recordFailure(key: string): void {
       const now = options.clock.now();
-      const times = recent(address, now);
+      const times = recent(key, now);
       times.push(now);
-      failures.set(address, times.slice(-options.limit));
+      failures.set(key, times.slice(-options.limit));
     },
-    /** Drops addresses with nothing in the window, so memory stays bounded by the active attackers. */
+
+    /** Drops keys with nothing in the window, so memory stays bounded by the active attackers. */
     sweep(): void {
       const now = options.clock.now();
-      for (const address of failures.keys()) recent(address, now);
+      for (const key of failures.keys()) recent(key, now);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, chmodSync } from 'node:fs';
-import { writeDurably } from '../durable-file';
+import { writeFileAtomic } from '../durable-file';
 
 /**
  * Seals secrets that must be shown again (an active token's text, an idempotent
@@ -43,6 +43,6 @@ export function loadOrCreateKeyFile(path: string): Buffer {
   }
   const key = randomBytes(32);
   // Synced: tokens sealed under this key must stay re-showable after a power cut.
-  writeDurably(path, key.toString('base64') + '\n', 0o600, 'wx');
+  writeFileAtomic(path, key.toString('base64') + '\n', 0o600);
   return key;
 }

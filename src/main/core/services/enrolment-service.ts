@@ -2,18 +2,15 @@ import { createHash, randomUUID } from 'node:crypto';
 import { ApiError } from '../../../shared/api/errors';
 import type { RegisterHostInput } from '../../../shared/api/schemas';
 import type { HostStatus } from '../../../shared/domain';
-import type { Db } from '../db/connection';
-import { writeTransaction } from '../db/connection';
-import type { HostRecord, HostRepository } from '../repositories/host-repository';
 import { iso } from '../repositories/json-column';
-import type { IdempotencyRepository } from '../repositories/idempotency-repository';
-import type { TokenRepository } from '../repositories/token-repository';
+import type { HostRecord, TokenRecord } from '../store/repositories';
+import type { Store, UnitOfWork } from '../store/store';
 import { addressAllowed, normaliseAddress } from '../security/cidr';
 import type { SecretBox } from '../security/secret-box';
 import { hashSecret, newCredential, verificationCode } from '../security/secrets';
 import type { AuditService } from './audit-service';
 import type { Clock } from './clock';
-import type { EventBus } from './event-bus';
+import type { CachedHost, CredentialCache } from './credential-cache';
 import type { HeartbeatRecorder } from './heartbeat-recorder';
 import type { TokenService } from './token-service';
 
@@ -26,16 +23,13 @@ export interface RegistrationResult {
 }
 
 export interface EnrolmentServiceDeps {
-  db: Db;
-  tokens: TokenRepository;
+  store: Store;
   tokenService: TokenService;
-  hosts: HostRepository;
-  idempotency: IdempotencyRepository;
   audit: AuditService;
-  events: EventBus;
   clock: Clock;
   secretBox: SecretBox;
   heartbeats: HeartbeatRecorder;
+  credentials: CredentialCache;
 }
 
 /** How long an Idempotency-Key is remembered. */
@@ -47,17 +41,42 @@ const STATUS_REFUSAL: Partial<Record<HostStatus, ApiError>> = {
   DISABLED: new ApiError('HOST_DISABLED', 'The admin disabled this host.'),
 };
 
+const UNKNOWN_TOKEN = new ApiError(
+  'TOKEN_INVALID',
+  'This registration token is not known here. Check it was copied from this Gatehouse.',
+);
+
+/** An enrolled host: approved, disabled, or rejected after it had been approved. */
+const isEnrolled = (h: HostRecord) =>
+  h.status === 'APPROVED' || h.status === 'DISABLED' || (h.status === 'REJECTED' && h.ever_approved);
+
+/** Who this machine already is, by machine id and by the hardware it reports. */
+interface Identity {
+  /** The enrolled host this request would replace. */
+  enrolled?: HostRecord;
+  /** Other pending requests for this machine: both stay, flagged as a conflict. */
+  rivals: HostRecord[];
+  /** Earlier requests of this machine that were rejected before ever being approved: superseded. */
+  superseded: HostRecord[];
+}
+
+type Outcome = { result: RegistrationResult; replayed?: true } | { refusal: ApiError };
+
 /** The host-facing rules: registration, host credentials, heartbeats and rotation. */
 export function createEnrolmentService(deps: EnrolmentServiceDeps) {
-  const { clock } = deps;
+  const { clock, store } = deps;
 
   function requestHash(input: RegisterHostInput): Buffer {
     const canonical = JSON.stringify(input, Object.keys(input).sort());
     return createHash('sha256').update(canonical).digest();
   }
 
-  function replay(key: string, input: RegisterHostInput): RegistrationResult | undefined {
-    const record = deps.idempotency.find(key);
+  async function replay(
+    tx: UnitOfWork,
+    key: string,
+    input: RegisterHostInput,
+  ): Promise<RegistrationResult | undefined> {
+    const record = await tx.idempotency.find(key);
     if (!record || clock.now() - record.created_at > IDEMPOTENCY_TTL_MS) return undefined;
     if (!record.request_hash.equals(requestHash(input))) {
       throw new ApiError('VALIDATION_FAILED', 'This Idempotency-Key was already used with a different request body.');
@@ -74,161 +93,199 @@ export function createEnrolmentService(deps: EnrolmentServiceDeps) {
     }
   }
 
-  /**
-   * The host this machine already is. An enrolled one (approved or disabled) is kept
-   * alive and named in `replaces`; earlier unanswered or rejected requests of the
-   * same machine are superseded, so the queue never holds duplicates.
-   */
-  function priorIdentity(machineId: string): { enrolled?: HostRecord; superseded: HostRecord[] } {
-    const existing = deps.hosts.findByMachineId(machineId);
-    const enrolled = existing.find((h) => h.status === 'APPROVED' || h.status === 'DISABLED');
-    return { enrolled, superseded: existing.filter((h) => h !== enrolled) };
+  /** Step 1: the token admits this request (exists, usable, from an allowed network, a use left). */
+  async function admit(tx: UnitOfWork, tokenHash: Buffer, address: string): Promise<TokenRecord | ApiError> {
+    const token = await tx.tokens.findByHash(tokenHash);
+    if (!token) return UNKNOWN_TOKEN;
+    const now = clock.now();
+    let refusal: ApiError | undefined;
+    try {
+      deps.tokenService.assertUsable(token, now);
+    } catch (error) {
+      refusal = error as ApiError;
+    }
+    if (!refusal && !addressAllowed(address, token.allowed_cidrs)) {
+      refusal = new ApiError(
+        'TOKEN_SOURCE_DENIED',
+        `This token may not be used from ${address}; the admin limited it to other networks.`,
+      );
+    }
+    if (!refusal && !(await tx.tokens.claimUse(token.id, now))) {
+      refusal = new ApiError('TOKEN_EXHAUSTED', 'This registration token has no uses left.');
+    }
+    if (refusal) {
+      await tx.tokens.recordFailure(token.id, address, now);
+      tx.emit({ topic: 'tokens', action: 'failed_attempt', id: token.id });
+      return refusal;
+    }
+    const exhausted = token.max_uses > 0 && token.use_count + 1 >= token.max_uses;
+    // Its last use taken, the token can never be shown again: forget the sealed copy now.
+    if (exhausted) await tx.tokens.dropSealedCopy(token.id);
+    tx.emit({ topic: 'tokens', action: exhausted ? 'exhausted' : 'used', id: token.id });
+    return token;
+  }
+
+  /** Step 2: who this machine already is. */
+  async function identify(tx: UnitOfWork, input: RegisterHostInput): Promise<Identity> {
+    const byMachine = await tx.hosts.findByMachineId(input.machine_id);
+    // A reinstall regenerates /etc/machine-id; the firmware's UUID and serial stay.
+    const byHardware = await tx.hosts.findByHardware({
+      systemUuid: input.facts?.system_uuid,
+      serial: input.facts?.serial,
+    });
+    return {
+      enrolled: byMachine.find(isEnrolled) ?? byHardware.find(isEnrolled),
+      rivals: byMachine.filter((h) => h.status === 'PENDING'),
+      superseded: byMachine.filter((h) => h.status === 'REJECTED' && !h.ever_approved),
+    };
+  }
+
+  /** Step 3: the new request, PENDING unless the token auto-approves a first, unrivalled enrolment. */
+  async function enrol(
+    tx: UnitOfWork,
+    input: RegisterHostInput,
+    token: TokenRecord,
+    address: string,
+    identity: Identity,
+  ): Promise<RegistrationResult> {
+    const now = clock.now();
+    const hostId = randomUUID();
+    for (const old of identity.superseded) await tx.hosts.retire(old.id, now, hostId);
+    const replaces = identity.enrolled?.id ?? identity.rivals.find((h) => h.replaces)?.replaces ?? null;
+    const conflict = identity.rivals.length > 0;
+    if (conflict)
+      await tx.hosts.setConflict(
+        identity.rivals.map((h) => h.id),
+        true,
+      );
+    // A re-enrolment or a rival request is never auto-approved: a clone must not knock a live host off.
+    const status: HostStatus = token.auto_approve && !replaces && !conflict ? 'APPROVED' : 'PENDING';
+    const credential = newCredential('host');
+    const code = verificationCode(credential);
+    await tx.hosts.insert({
+      id: hostId,
+      hostname: input.hostname,
+      machineId: input.machine_id,
+      status,
+      remoteAddr: address,
+      ips: input.ips ?? [],
+      os: input.os ?? null,
+      arch: input.arch ?? null,
+      labels: [...new Set([...token.labels, ...(input.labels ?? [])])],
+      facts: input.facts ?? null,
+      tokenId: token.id,
+      tokenPrefix: token.prefix,
+      verificationCode: code,
+      replaces,
+      conflict,
+      expected: null,
+      alarm: null,
+      credentialHash: hashSecret(credential),
+      registeredAt: now,
+      decidedAt: status === 'APPROVED' ? now : null,
+      decidedBy: status === 'APPROVED' ? `token:${token.prefix}` : null,
+    });
+    await deps.audit.record(tx, {
+      actor: `host@${address}`,
+      action: replaces
+        ? 'host.reenrolment_requested'
+        : status === 'APPROVED'
+          ? 'host.auto_approved'
+          : 'host.registered',
+      targetType: 'host',
+      targetId: hostId,
+      detail: {
+        hostname: input.hostname,
+        machine_id: input.machine_id,
+        token_prefix: token.prefix,
+        ...(replaces ? { replaces } : {}),
+        ...(conflict ? { conflict_with: identity.rivals.map((h) => h.id) } : {}),
+        ...(identity.superseded.length ? { superseded: identity.superseded.map((h) => h.id) } : {}),
+      },
+    });
+    tx.emit({ topic: 'hosts', action: 'registered', ids: [hostId, ...identity.rivals.map((h) => h.id)] });
+    return {
+      host_id: hostId,
+      host_token: credential,
+      status,
+      verification_code: code,
+      ...(replaces ? { replaces } : {}),
+    };
+  }
+
+  async function lookUpCredential(hash: Buffer): Promise<CachedHost | undefined> {
+    const cached = deps.credentials.get(hash);
+    if (cached) return cached;
+    const match = await store.read((r) => r.hosts.findByCredentialHash(hash));
+    if (!match) return undefined;
+    deps.credentials.set(hash, match.host, match.current);
+    return deps.credentials.get(hash);
   }
 
   return {
-    register(input: RegisterHostInput, source: string, idempotencyKey?: string): RegistrationResult {
+    /** admit → identify → enrol, in one unit of work; a refusal is recorded against its token in the same unit. */
+    async register(input: RegisterHostInput, source: string, idempotencyKey?: string): Promise<RegistrationResult> {
       // Malformed text is refused before any database look-up.
       const tokenHash = deps.tokenService.hashOfTokenText(input.token);
       const address = normaliseAddress(source);
-      const outcome = writeTransaction(
-        deps.db,
-        (): { result: RegistrationResult; replayed?: true } | { refusal: ApiError; tokenId?: string } => {
-          // Inside the write lock, so two racing requests with one key cannot both register.
-          const previous = idempotencyKey ? replay(idempotencyKey, input) : undefined;
-          if (previous) return { result: previous, replayed: true };
-          const now = clock.now();
-          const token = deps.tokens.findByHash(tokenHash);
-          if (!token) {
-            return {
-              refusal: new ApiError(
-                'TOKEN_INVALID',
-                'This registration token is not known here. Check it was copied from this Gatehouse.',
-              ),
-            };
-          }
-          try {
-            deps.tokenService.assertUsable(token, now);
-          } catch (refusal) {
-            return { refusal: refusal as ApiError, tokenId: token.id };
-          }
-          if (!addressAllowed(address, token.allowed_cidrs)) {
-            return {
-              tokenId: token.id,
-              refusal: new ApiError(
-                'TOKEN_SOURCE_DENIED',
-                `This token may not be used from ${address}; the admin limited it to other networks.`,
-              ),
-            };
-          }
-          if (!deps.tokens.claimUse(token.id, now)) {
-            return {
-              tokenId: token.id,
-              refusal: new ApiError('TOKEN_EXHAUSTED', 'This registration token has no uses left.'),
-            };
-          }
-          // Its last use taken, the token can never be shown again: forget the sealed copy now.
-          if (token.max_uses > 0 && token.use_count + 1 >= token.max_uses) deps.tokens.dropSealedCopy(token.id);
-          const { enrolled, superseded } = priorIdentity(input.machine_id);
-          const hostId = randomUUID();
-          for (const old of superseded) deps.hosts.retire(old.id, now, hostId);
-          const replaces = enrolled?.id ?? superseded.find((h) => h.replaces)?.replaces ?? null;
-          // A re-enrolment is never auto-approved: a clone must not knock a live host off.
-          const status: HostStatus = token.auto_approve && !replaces ? 'APPROVED' : 'PENDING';
-          const credential = newCredential('host');
-          const code = verificationCode(credential);
-          deps.hosts.insert({
-            id: hostId,
-            hostname: input.hostname,
-            machineId: input.machine_id,
-            status,
-            remoteAddr: address,
-            ips: input.ips ?? [],
-            os: input.os ?? null,
-            arch: input.arch ?? null,
-            labels: [...new Set([...token.labels, ...(input.labels ?? [])])],
-            tokenId: token.id,
-            tokenPrefix: token.prefix,
-            verificationCode: code,
-            replaces,
-            credentialHash: hashSecret(credential),
-            registeredAt: now,
-            decidedAt: status === 'APPROVED' ? now : null,
-            decidedBy: status === 'APPROVED' ? `token:${token.prefix}` : null,
+      const outcome = await store.write(async (tx): Promise<Outcome> => {
+        // Inside the write transaction, so two racing requests with one key cannot both register.
+        const previous = idempotencyKey ? await replay(tx, idempotencyKey, input) : undefined;
+        if (previous) return { result: previous, replayed: true };
+        const token = await admit(tx, tokenHash, address);
+        if (token instanceof ApiError) return { refusal: token };
+        const result = await enrol(tx, input, token, address, await identify(tx, input));
+        if (idempotencyKey) {
+          await tx.idempotency.insert({
+            key: idempotencyKey,
+            requestHash: requestHash(input),
+            hostId: result.host_id,
+            responseSealed: deps.secretBox.seal(JSON.stringify(result)),
+            createdAt: clock.now(),
           });
-          const result: RegistrationResult = {
-            host_id: hostId,
-            host_token: credential,
-            status,
-            verification_code: code,
-            ...(replaces ? { replaces } : {}),
-          };
-          if (idempotencyKey) {
-            deps.idempotency.insert({
-              key: idempotencyKey,
-              requestHash: requestHash(input),
-              hostId,
-              responseSealed: deps.secretBox.seal(JSON.stringify(result)),
-              createdAt: now,
-            });
-          }
-          deps.audit.record({
-            actor: `host@${address}`,
-            action: replaces
-              ? 'host.reenrolment_requested'
-              : status === 'APPROVED'
-                ? 'host.auto_approved'
-                : 'host.registered',
-            targetType: 'host',
-            targetId: hostId,
-            detail: {
-              hostname: input.hostname,
-              machine_id: input.machine_id,
-              token_prefix: token.prefix,
-              ...(replaces ? { replaces } : {}),
-              ...(superseded.length ? { superseded: superseded.map((h) => h.id) } : {}),
-            },
-          });
-          return { result };
-        },
-      );
-      if ('refusal' in outcome) {
-        if (outcome.tokenId) {
-          writeTransaction(deps.db, () => deps.tokens.recordFailure(outcome.tokenId!, address, clock.now()));
-          deps.events.publish({ topic: 'tokens', action: 'failed_attempt', id: outcome.tokenId });
         }
-        throw outcome.refusal;
-      }
-      if (outcome.replayed) return outcome.result;
-      deps.events.publish({ topic: 'tokens', action: 'used' });
-      deps.events.publish({ topic: 'hosts', action: 'registered', id: outcome.result.host_id });
+        return { result };
+      });
+      if ('refusal' in outcome) throw outcome.refusal;
       return outcome.result;
     },
 
     /**
-     * Finds the host presenting this bearer credential. The first use of a rotated-to
-     * credential promotes it and retires the old one (rotation without downtime).
+     * Finds the host presenting this bearer credential (from memory when it can). The
+     * first use of a rotated-to credential promotes it and retires the old one
+     * (rotation without downtime).
      */
-    authenticate(bearer: string | undefined): HostRecord {
-      const match = bearer ? deps.hosts.findByCredentialHash(hashSecret(bearer)) : undefined;
-      if (!match) throw new ApiError('UNAUTHORIZED', 'This host credential is not valid. Enrol the host again.');
-      if (!match.current) writeTransaction(deps.db, () => deps.hosts.promoteNextCredential(match.host.id));
-      return match.host;
+    async authenticate(bearer: string | undefined): Promise<CachedHost> {
+      const hash = bearer ? hashSecret(bearer) : undefined;
+      const host = hash && (await lookUpCredential(hash));
+      if (!host) throw new ApiError('UNAUTHORIZED', 'This host credential is not valid. Enrol the host again.');
+      if (!host.current) {
+        await store.write(async (tx) => {
+          await tx.hosts.promoteNextCredential(host.id);
+          tx.emit({ topic: 'hosts', action: 'credential_promoted', id: host.id });
+        });
+        return { ...host, current: true };
+      }
+      return host;
     },
 
     /** What `GET /api/hosts/me` tells a host about itself. */
-    describe(host: HostRecord) {
+    async describe(host: CachedHost) {
+      const record = await store.read((r) => r.hosts.findById(host.id));
+      if (!record) throw new ApiError('UNAUTHORIZED', 'This host credential is not valid. Enrol the host again.');
       return {
-        host_id: host.id,
-        hostname: host.hostname,
-        status: host.status,
-        labels: host.labels,
-        verification_code: host.verification_code,
-        reject_reason: host.reject_reason,
-        decided_at: iso(host.decided_at),
+        host_id: record.id,
+        hostname: record.hostname,
+        status: record.status,
+        labels: record.labels,
+        verification_code: record.verification_code,
+        reject_reason: record.reject_reason,
+        decided_at: iso(record.decided_at),
+        replaced_by: record.replaced_by,
       };
     },
 
-    assertActive(host: HostRecord): void {
+    assertActive(host: Pick<CachedHost, 'status' | 'reject_reason'>): void {
       const refusal = STATUS_REFUSAL[host.status];
       if (refusal) {
         throw host.status === 'REJECTED' && host.reject_reason
@@ -237,38 +294,39 @@ export function createEnrolmentService(deps: EnrolmentServiceDeps) {
       }
     },
 
-    heartbeat(host: HostRecord): void {
+    /** Notes the beat in memory; the first one (NEVER → ONLINE) is written at once. */
+    async heartbeat(host: CachedHost): Promise<void> {
       this.assertActive(host);
+      const now = clock.now();
       const first = host.last_seen_at === null && deps.heartbeats.lastSeen(host.id, null) === null;
-      deps.heartbeats.record(host.id, clock.now());
-      // The first beat turns NEVER into ONLINE: worth an immediate write and event.
-      if (first) {
-        deps.heartbeats.flush();
-        deps.events.publish({ topic: 'hosts', action: 'online', id: host.id });
-      }
+      deps.heartbeats.record(host.id, now);
+      // The cached entry is the one the next beat will find: it is no longer a first beat.
+      host.last_seen_at = now;
+      if (first) await deps.heartbeats.flush().catch(() => 0);
     },
 
-    rotate(host: HostRecord): { host_token: string } {
+    async rotate(host: CachedHost): Promise<{ host_token: string }> {
       this.assertActive(host);
       const credential = newCredential('host');
-      writeTransaction(deps.db, () => {
-        deps.hosts.setNextCredential(host.id, hashSecret(credential));
-        deps.audit.record({
+      await store.write(async (tx) => {
+        await tx.hosts.setNextCredential(host.id, hashSecret(credential));
+        await deps.audit.record(tx, {
           actor: `host@${host.hostname}`,
           action: 'host.credential_rotated',
           targetType: 'host',
           targetId: host.id,
           detail: { hostname: host.hostname },
         });
+        tx.emit({ topic: 'hosts', action: 'credential_rotated', id: host.id });
       });
       return { host_token: credential };
     },
 
     /** Drops idempotency records past their lifetime and sealed copies of tokens that expired. */
-    sweep(): void {
-      writeTransaction(deps.db, () => {
-        deps.idempotency.deleteOlderThan(clock.now() - IDEMPOTENCY_TTL_MS);
-        deps.tokens.dropUnusableSealedCopies(clock.now());
+    async sweep(): Promise<void> {
+      await store.write(async (tx) => {
+        await tx.idempotency.deleteOlderThan(clock.now() - IDEMPOTENCY_TTL_MS);
+        await tx.tokens.dropUnusableSealedCopies(clock.now());
       });
     },
   };

@@ -1,34 +1,58 @@
-import type { Db } from '../db/connection';
-import { writeTransaction } from '../db/connection';
-import type { HostRepository } from '../repositories/host-repository';
+import type { Store } from '../store/store';
+
+/** A flush names the hosts that beat when there are at most this many; past that only the count travels. */
+const IDS_IN_EVENT = 2_000;
 
 /**
  * Coalesces heartbeats: each is noted in memory and written in one transaction per
- * flush, so thousands of hosts beating every 30 s cost one fsync per flush, not one
- * per beat. Reads see the newest time through {@link lastSeen}. The contract allows
- * heartbeat times to be coalesced; every other write is durable when acknowledged.
+ * flush, so thousands of hosts beating every 30 s cost one commit per flush, not one
+ * per beat. Reads see the newest time through {@link lastSeen}. A flush the store
+ * refuses keeps its batch for the next one: no beat is lost to a store fault.
  */
-export function createHeartbeatRecorder(deps: { db: Db; hosts: HostRepository }) {
-  const pending = new Map<string, number>();
+export function createHeartbeatRecorder(deps: { store: Store }) {
+  let pending = new Map<string, number>();
+  let inFlight = new Map<string, number>();
+
+  const record = (hostId: string, at: number) => pending.set(hostId, Math.max(at, pending.get(hostId) ?? 0));
+
   return {
-    record(hostId: string, at: number): void {
-      pending.set(hostId, Math.max(at, pending.get(hostId) ?? 0));
-    },
+    record,
     lastSeen(hostId: string, stored: number | null): number | null {
-      const noted = pending.get(hostId);
-      return noted === undefined ? stored : Math.max(noted, stored ?? 0);
+      const noted = Math.max(pending.get(hostId) ?? 0, inFlight.get(hostId) ?? 0);
+      return noted === 0 ? stored : Math.max(noted, stored ?? 0);
     },
     forget(hostId: string): void {
       pending.delete(hostId);
+      inFlight.delete(hostId);
     },
-    flush(): number {
-      if (pending.size === 0) return 0;
-      const batch = [...pending];
-      pending.clear();
-      writeTransaction(deps.db, () => {
-        for (const [id, at] of batch) deps.hosts.touchLastSeen(id, at);
-      });
-      return batch.length;
+    /** Writes what was noted; resolves to how many hosts were written (0 if nothing was). */
+    async flush(): Promise<number> {
+      if (pending.size === 0 || inFlight.size > 0) return 0;
+      inFlight = pending;
+      pending = new Map();
+      const batch = [...inFlight];
+      try {
+        await deps.store.write(async (tx) => {
+          await tx.hosts.touchLastSeen(batch);
+          tx.emit({
+            topic: 'hosts',
+            action: 'heartbeats',
+            count: batch.length,
+            ...(batch.length <= IDS_IN_EVENT ? { ids: batch.map(([id]) => id) } : {}),
+          });
+        });
+        return batch.length;
+      } catch (error) {
+        // Put the batch back (newer beats noted meanwhile win) and let the caller log it.
+        for (const [id, at] of batch) if (inFlight.has(id)) record(id, at);
+        throw error;
+      } finally {
+        inFlight = new Map();
+      }
+    },
+    /** Hosts noted but not yet written. */
+    get backlog(): number {
+      return pending.size + inFlight.size;
     },
   };
 }

@@ -1,14 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { ApiError } from '../../../shared/api/errors';
 import { connectivityOf } from '../../../shared/connectivity';
-import type { BulkResult, Host, HostStatus } from '../../../shared/domain';
-import type { Db } from '../db/connection';
-import { writeTransaction } from '../db/connection';
-import type { HostRecord, HostRepository } from '../repositories/host-repository';
+import type { BulkResult, Host, HostCountsView, HostStatus } from '../../../shared/domain';
+import type { ParsedInput } from '../../../shared/api/operations';
 import { iso } from '../repositories/json-column';
+import type { HostRecord, HostSortKey } from '../store/repositories';
+import type { Repositories, Store, UnitOfWork } from '../store/store';
 import type { AuditService } from './audit-service';
 import type { Clock } from './clock';
-import type { EventBus } from './event-bus';
 import type { HeartbeatRecorder } from './heartbeat-recorder';
+import { decodeCursor, encodeCursor } from './host-cursor';
 import type { SettingsService } from './settings-service';
 
 export type Decision = 'approve' | 'reject' | 'disable' | 'enable';
@@ -21,59 +22,88 @@ const TRANSITIONS: Record<Decision, { from: HostStatus[]; to: HostStatus; verb: 
   enable: { from: ['DISABLED'], to: 'APPROVED', verb: 'enabled' },
 };
 
+/** A bulk action names at most this many hosts (ids or a filter). */
+export const BULK_LIMIT = 5_000;
+
 export interface HostServiceDeps {
-  db: Db;
-  hosts: HostRepository;
+  store: Store;
   audit: AuditService;
   settings: SettingsService;
-  events: EventBus;
   clock: Clock;
   heartbeats: HeartbeatRecorder;
 }
 
-/** The approval queue and the admin's decisions about hosts. */
+/** The approval queue, the hosts table and the admin's decisions about hosts. */
 export function createHostService(deps: HostServiceDeps) {
-  const { hosts, clock } = deps;
+  const { clock } = deps;
+  const threshold = () => deps.settings.get().offline_threshold_seconds * 1000;
 
-  const connectivity = (lastSeen: number | null, now: number) =>
-    connectivityOf(lastSeen, now, deps.settings.get().offline_threshold_seconds);
-
-  function toApi(record: HostRecord, now = clock.now()): Host & { replaced_by: string | null } {
+  function toApi(record: HostRecord, now = clock.now()): Host {
     const lastSeen = deps.heartbeats.lastSeen(record.id, record.last_seen_at);
     return {
       id: record.id,
       hostname: record.hostname,
       machine_id: record.machine_id,
       status: record.status,
-      connectivity: connectivity(lastSeen, now),
+      connectivity: connectivityOf(lastSeen, now, deps.settings.get().offline_threshold_seconds),
       remote_addr: record.remote_addr,
       ips: record.ips,
       os: record.os,
       arch: record.arch,
       labels: record.labels,
+      facts: record.facts,
       token_id: record.token_id,
       token_prefix: record.token_prefix,
       verification_code: record.verification_code,
       replaces: record.replaces,
       replaces_hostname: record.replaces_hostname,
+      replaced_by: record.replaced_by,
+      conflict: record.conflict,
+      expected: record.expected,
+      alarm: record.alarm,
       registered_at: iso(record.registered_at)!,
       decided_at: iso(record.decided_at),
       decided_by: record.decided_by,
       reject_reason: record.reject_reason,
       last_seen_at: iso(lastSeen),
-      replaced_by: record.replaced_by,
     };
   }
 
-  function mustFind(id: string): HostRecord {
-    const record = hosts.findById(id);
+  async function mustFind(repos: Repositories, id: string): Promise<HostRecord> {
+    const record = await repos.hosts.findById(id);
     if (!record) throw new ApiError('NOT_FOUND', 'No host has that id. It may have been deleted.');
     return record;
   }
 
-  /** Applies one decision; call inside a write transaction. */
-  function applyDecision(id: string, decision: Decision, actor: string, reason?: string): HostRecord {
-    const record = mustFind(id);
+  /**
+   * Approving one request of a machine retires what it replaces: the old enrolled
+   * host (a re-enrolment) and any rival pending request (a conflict).
+   */
+  async function retireRivals(tx: UnitOfWork, approved: HostRecord, now: number): Promise<string[]> {
+    const rivals = (await tx.hosts.findByMachineId(approved.machine_id)).filter(
+      (h) => h.id !== approved.id && (h.status === 'PENDING' || h.id === approved.replaces),
+    );
+    if (approved.replaces && !rivals.some((h) => h.id === approved.replaces)) {
+      const old = await tx.hosts.findById(approved.replaces);
+      if (old && old.retired_at === null) rivals.push(old);
+    }
+    for (const rival of rivals) {
+      await tx.hosts.retire(rival.id, now, approved.id);
+      deps.heartbeats.forget(rival.id);
+    }
+    if (approved.conflict) await tx.hosts.setConflict([approved.id], false);
+    return rivals.map((h) => h.id);
+  }
+
+  /** Applies one decision inside the caller's unit of work. */
+  async function applyDecision(
+    tx: UnitOfWork,
+    id: string,
+    decision: Decision,
+    actor: string,
+    options: { reason?: string; batchId?: string } = {},
+  ): Promise<HostRecord> {
+    const record = await mustFind(tx, id);
     if (record.retired_at !== null) {
       throw new ApiError('CONFLICT', `${record.hostname} was replaced by a re-enrolment and can no longer change.`);
     }
@@ -86,76 +116,153 @@ export function createHostService(deps: HostServiceDeps) {
       );
     }
     const now = clock.now();
-    hosts.setStatus(id, rule.to, now, actor, decision === 'reject' ? (reason ?? null) : null);
+    await tx.hosts.setStatus(id, rule.to, now, actor, decision === 'reject' ? (options.reason ?? null) : null);
     const detail: Record<string, unknown> = { hostname: record.hostname, from: record.status, to: rule.to };
-    if (decision === 'reject' && reason) detail.reason = reason;
-    if (decision === 'approve' && record.replaces) {
-      // Approving a re-enrolment retires the machine's old identity: its credential
-      // dies now, its history stays linked to the new host.
-      hosts.retire(record.replaces, now, id);
-      deps.heartbeats.forget(record.replaces);
-      detail.retired = record.replaces;
+    if (decision === 'reject' && options.reason) detail.reason = options.reason;
+    if (decision === 'approve') {
+      const retired = await retireRivals(tx, record, now);
+      if (retired.length) detail.retired = retired;
+      if (record.expected) detail.expected_row = record.expected.row_id;
     }
-    deps.audit.record({ actor, action: `host.${rule.verb}`, targetType: 'host', targetId: id, detail });
-    return mustFind(id);
+    await deps.audit.record(tx, {
+      actor,
+      action: `host.${rule.verb}`,
+      targetType: 'host',
+      targetId: id,
+      batchId: options.batchId,
+      detail,
+    });
+    return mustFind(tx, id);
+  }
+
+  async function deleteOne(tx: UnitOfWork, id: string, actor: string, batchId?: string): Promise<void> {
+    const record = await mustFind(tx, id);
+    await tx.hosts.delete(id);
+    await deps.audit.record(tx, {
+      actor,
+      action: 'host.deleted',
+      targetType: 'host',
+      targetId: id,
+      batchId,
+      detail: { hostname: record.hostname, machine_id: record.machine_id, status: record.status },
+    });
+  }
+
+  async function idsOf(input: ParsedInput<'hosts.bulk'>): Promise<string[]> {
+    if (input.ids) return [...new Set(input.ids)];
+    const filter = input.filter!;
+    return deps.store.read((r) =>
+      r.hosts.idsWhere(
+        { status: filter.status, tokenId: filter.token_id, expectedOnly: filter.expected_only },
+        BULK_LIMIT,
+      ),
+    );
   }
 
   return {
     toApi,
 
-    list(status?: HostStatus): { hosts: Host[]; total_count: number } {
+    /** One page of hosts in a stable order, with the total that matches the filter. */
+    async list(
+      input: ParsedInput<'hosts.list'>,
+    ): Promise<{ hosts: Host[]; next_cursor: string | null; total_count: number }> {
       const now = clock.now();
-      const list = hosts.list(status).map((h) => toApi(h, now));
-      return { hosts: list, total_count: list.length };
+      const [sortKey, descending] = parseSort(input.sort);
+      const limit = input.limit ?? 100;
+      const after = input.cursor ? decodeCursor(input.cursor) : undefined;
+      const { hosts, total } = await deps.store.read((r) =>
+        r.hosts.query({
+          status: input.status,
+          connectivity: input.connectivity,
+          terms: input.q?.split(/\s+/).filter(Boolean),
+          tokenId: input.token_id,
+          label: input.label,
+          ids: input.ids,
+          sort: sortKey,
+          descending,
+          after,
+          limit: limit + 1,
+          onlineSince: now - threshold(),
+        }),
+      );
+      const page = hosts.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        hosts: page.map((h) => toApi(h, now)),
+        next_cursor: hosts.length > limit && last ? encodeCursor(last, sortKey) : null,
+        total_count: total,
+      };
     },
 
-    get(id: string): Host {
-      return toApi(mustFind(id));
+    /** How many hosts there are in each status, and how many approved ones are online. */
+    async counts(): Promise<HostCountsView> {
+      const c = await deps.store.read((r) => r.hosts.counts(clock.now() - threshold()));
+      return { by_status: c.byStatus, by_connectivity: c.byConnectivity, total: c.total };
     },
 
-    decide(id: string, decision: Decision, actor: string, reason?: string): Host {
-      const record = writeTransaction(deps.db, () => applyDecision(id, decision, actor, reason));
-      deps.events.publish({ topic: 'hosts', action: decision, id });
+    get(id: string): Promise<Host> {
+      return deps.store.read(async (r) => toApi(await mustFind(r, id)));
+    },
+
+    async decide(id: string, decision: Decision, actor: string, reason?: string): Promise<Host> {
+      const record = await deps.store.write(async (tx) => {
+        const decided = await applyDecision(tx, id, decision, actor, { reason });
+        tx.emit({ topic: 'hosts', action: decision, id });
+        return decided;
+      });
       return toApi(record);
     },
 
-    /** All decisions in one transaction: one fsync for a thousand approvals. Per-id results. */
-    bulk(action: 'approve' | 'reject', ids: string[], actor: string, reason?: string): BulkResult {
-      const results = writeTransaction(deps.db, () =>
-        [...new Set(ids)].map((id): BulkResult['results'][number] => {
+    /**
+     * One decision for many hosts, named by id or by a filter, in one unit of work:
+     * one commit for five thousand approvals, one batch id linking their audit entries.
+     */
+    async bulk(input: ParsedInput<'hosts.bulk'>, actor: string): Promise<BulkResult> {
+      const ids = await idsOf(input);
+      const batchId = randomUUID();
+      const results = await deps.store.write(async (tx) => {
+        const out: BulkResult['results'] = [];
+        for (const id of ids) {
           try {
-            return { id, ok: true, status: applyDecision(id, action, actor, reason).status };
+            if (input.action === 'delete') {
+              await deleteOne(tx, id, actor, batchId);
+              out.push({ id, ok: true });
+            } else {
+              const record = await applyDecision(tx, id, input.action, actor, { reason: input.reason, batchId });
+              out.push({ id, ok: true, status: record.status });
+            }
           } catch (error) {
             if (!(error instanceof ApiError)) throw error;
-            return { id, ok: false, error: { code: error.code, message: error.message } };
+            out.push({ id, ok: false, error: { code: error.code, message: error.message } });
           }
-        }),
-      );
-      deps.events.publish({ topic: 'hosts', action: `bulk.${action}` });
-      return { results };
+        }
+        tx.emit({ topic: 'hosts', action: `bulk.${input.action}`, ids: out.filter((r) => r.ok).map((r) => r.id) });
+        return out;
+      });
+      if (input.action === 'delete') for (const r of results) if (r.ok) deps.heartbeats.forget(r.id);
+      return { batch_id: batchId, results };
     },
 
     /** Removes the host; its credential stops working at once (the row holding its hash is gone). */
-    delete(id: string, actor: string): void {
-      writeTransaction(deps.db, () => {
-        const record = mustFind(id);
-        hosts.delete(id);
-        deps.audit.record({
-          actor,
-          action: 'host.deleted',
-          targetType: 'host',
-          targetId: id,
-          detail: { hostname: record.hostname, machine_id: record.machine_id, status: record.status },
-        });
+    async delete(id: string, actor: string): Promise<void> {
+      await deps.store.write(async (tx) => {
+        await deleteOne(tx, id, actor);
+        tx.emit({ topic: 'hosts', action: 'deleted', id });
       });
       deps.heartbeats.forget(id);
-      deps.events.publish({ topic: 'hosts', action: 'deleted', id });
     },
 
-    pendingCount(): number {
-      return hosts.countPending();
+    async pendingCount(): Promise<number> {
+      return (await this.counts()).by_status.PENDING;
     },
   };
+}
+
+/** `hostname` ascending, `-registered_at` descending. */
+function parseSort(sort: string | undefined): [HostSortKey, boolean] {
+  const value = sort ?? '-registered_at';
+  const descending = value.startsWith('-');
+  return [(descending ? value.slice(1) : value) as HostSortKey, descending];
 }
 
 export type HostService = ReturnType<typeof createHostService>;

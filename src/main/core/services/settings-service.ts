@@ -1,10 +1,7 @@
 import { DEFAULT_TOKEN_PREFIX } from '../../../shared/token-format';
 import type { Settings } from '../../../shared/domain';
-import type { SettingsRepository } from '../repositories/settings-repository';
+import type { Store } from '../store/store';
 import type { AuditService } from './audit-service';
-import type { EventBus } from './event-bus';
-import type { Db } from '../db/connection';
-import { writeTransaction } from '../db/connection';
 
 export const DEFAULT_SETTINGS: Settings = {
   token_prefix: DEFAULT_TOKEN_PREFIX,
@@ -14,28 +11,31 @@ export const DEFAULT_SETTINGS: Settings = {
   advertise_url: null,
 };
 
-export function createSettingsService(deps: {
-  db: Db;
-  settings: SettingsRepository;
-  audit: AuditService;
-  events: EventBus;
-}) {
-  let cached: Settings | null = null;
+/**
+ * Site settings, read from the store once and kept in memory: services ask for them on
+ * every host they describe. `reload` picks up a change another server made (team mode).
+ */
+export function createSettingsService(deps: { store: Store; audit: AuditService }) {
+  let current: Settings = { ...DEFAULT_SETTINGS };
+  const reload = async (): Promise<Settings> => {
+    const saved = (await deps.store.read((r) => r.settings.readAll())) as Partial<Settings>;
+    current = { ...DEFAULT_SETTINGS, ...saved };
+    return current;
+  };
   return {
+    reload,
     get(): Settings {
-      cached ??= { ...DEFAULT_SETTINGS, ...(deps.settings.readAll() as Partial<Settings>) };
-      return cached;
+      return current;
     },
-    update(patch: Partial<Settings>, actor: string): Settings {
-      writeTransaction(deps.db, () => {
+    async update(patch: Partial<Settings>, actor: string): Promise<Settings> {
+      await deps.store.write(async (tx) => {
         for (const [key, value] of Object.entries(patch)) {
-          if (value !== undefined) deps.settings.write(key, value);
+          if (value !== undefined) await tx.settings.write(key, value);
         }
-        deps.audit.record({ actor, action: 'settings.updated', targetType: 'settings', detail: patch });
+        await deps.audit.record(tx, { actor, action: 'settings.updated', targetType: 'settings', detail: patch });
+        tx.emit({ topic: 'settings', action: 'updated' });
       });
-      cached = null;
-      deps.events.publish({ topic: 'settings', action: 'updated' });
-      return this.get();
+      return reload();
     },
   };
 }

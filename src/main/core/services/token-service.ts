@@ -5,15 +5,13 @@ import type { ParsedInput } from '../../../shared/api/operations';
 import type { CreatedToken, RegistrationToken, TokenSecret, TokenState } from '../../../shared/domain';
 import { parseToken, tokenFromRandom, tokenRecognitionPrefix } from '../../../shared/token-format';
 import { tokenStateAt } from '../../../shared/token-state';
-import type { Db } from '../db/connection';
-import { writeTransaction } from '../db/connection';
-import type { TokenRecord, TokenRepository } from '../repositories/token-repository';
 import { iso } from '../repositories/json-column';
+import type { Repositories, Store, UnitOfWork } from '../store/store';
+import type { TokenRecord } from '../store/repositories';
 import { hashSecret } from '../security/secrets';
 import type { SecretBox } from '../security/secret-box';
 import type { AuditService } from './audit-service';
 import type { Clock } from './clock';
-import type { EventBus } from './event-bus';
 import { joinCommand, joinUrl, type LanEndpoint } from './join-links';
 import type { SettingsService } from './settings-service';
 
@@ -40,23 +38,19 @@ const REFUSAL: Record<Exclude<TokenState, 'active'>, ApiError> = {
 };
 
 export interface TokenServiceDeps {
-  db: Db;
-  tokens: TokenRepository;
+  store: Store;
   audit: AuditService;
   settings: SettingsService;
-  events: EventBus;
   clock: Clock;
   secretBox: SecretBox;
   endpoint: () => LanEndpoint;
 }
 
 export function createTokenService(deps: TokenServiceDeps) {
-  const { tokens, clock } = deps;
+  const { clock } = deps;
 
-  function toApi(record: TokenRecord, usedByLimit = Infinity): RegistrationToken {
-    const now = clock.now();
-    const state = tokenState(record, now);
-    const usedBy = deps.tokens.usedByNodes(record.id);
+  async function toApi(repos: Repositories, record: TokenRecord, usedByLimit?: number): Promise<RegistrationToken> {
+    const state = tokenState(record, clock.now());
     return {
       id: record.id,
       description: record.description,
@@ -64,7 +58,7 @@ export function createTokenService(deps: TokenServiceDeps) {
       expires_at: iso(record.expires_at)!,
       max_uses: record.max_uses,
       use_count: record.use_count,
-      used_by_nodes: usedBy.slice(0, usedByLimit),
+      used_by_nodes: await repos.tokens.usedByNodes(record.id, usedByLimit),
       labels: record.labels,
       auto_approve: record.auto_approve,
       allowed_cidrs: record.allowed_cidrs,
@@ -82,8 +76,8 @@ export function createTokenService(deps: TokenServiceDeps) {
     };
   }
 
-  function mustFind(id: string): TokenRecord {
-    const record = tokens.findById(id);
+  async function mustFind(repos: Repositories, id: string): Promise<TokenRecord> {
+    const record = await repos.tokens.findById(id);
     if (!record) throw new ApiError('NOT_FOUND', 'No registration token has that id.');
     return record;
   }
@@ -102,131 +96,142 @@ export function createTokenService(deps: TokenServiceDeps) {
     return { token: text, join_url: joinUrl(endpoint, text), join_command: joinCommand(endpoint, text) };
   }
 
-  return {
-    toApi,
+  function expiryOf(input: ParsedInput<'tokens.create'>, now: number): number {
+    const expiresAt =
+      input.expires_at !== undefined ? Date.parse(input.expires_at) : now + input.expires_in_hours! * HOUR;
+    if (!(expiresAt > now)) {
+      throw new ApiError('VALIDATION_FAILED', 'expires_at must be in the future.', [
+        { path: 'expires_at', message: 'must be in the future' },
+      ]);
+    }
+    return expiresAt;
+  }
 
-    create(input: ParsedInput<'tokens.create'>, actor: string): CreatedToken {
+  /** Records a change to one token with its audit entry and event, inside the caller's unit. */
+  async function audited(tx: UnitOfWork, actor: string, action: string, record: TokenRecord, detail = {}) {
+    await deps.audit.record(tx, {
+      actor,
+      action: `token.${action}`,
+      targetType: 'token',
+      targetId: record.id,
+      detail: { prefix: record.prefix, ...detail },
+    });
+    tx.emit({ topic: 'tokens', action, id: record.id });
+  }
+
+  return {
+    async create(input: ParsedInput<'tokens.create'>, actor: string): Promise<CreatedToken> {
       const now = clock.now();
-      const expiresAt =
-        input.expires_at !== undefined ? Date.parse(input.expires_at) : now + input.expires_in_hours! * HOUR;
-      if (!(expiresAt > now)) {
-        throw new ApiError('VALIDATION_FAILED', 'expires_at must be in the future.', [
-          { path: 'expires_at', message: 'must be in the future' },
-        ]);
-      }
+      const expiresAt = expiryOf(input, now);
       const text = tokenFromRandom(deps.settings.get().token_prefix, randomBytes(32));
-      const id = randomUUID();
-      const settings = {
+      const token = {
+        id: randomUUID(),
+        tokenHash: hashSecret(parseTokenOrThrow(text)),
+        tokenSealed: deps.secretBox.seal(text),
         prefix: tokenRecognitionPrefix(text),
         description: input.description ?? '',
         labels: [...new Set(input.labels ?? [])],
         autoApprove: input.auto_approve ?? false,
         allowedCidrs: input.allowed_cidrs ?? [],
+        expiresAt,
+        maxUses: input.max_uses,
+        createdAt: now,
+        createdBy: actor,
       };
-      writeTransaction(deps.db, () => {
-        tokens.insert({
-          id,
-          tokenHash: hashSecret(parseTokenOrThrow(text)),
-          tokenSealed: deps.secretBox.seal(text),
-          ...settings,
-          expiresAt,
-          maxUses: input.max_uses,
-          createdAt: now,
-          createdBy: actor,
+      const created = await deps.store.write(async (tx) => {
+        await tx.tokens.insert(token);
+        const record = await mustFind(tx, token.id);
+        await audited(tx, actor, 'created', record, {
+          description: token.description,
+          expires_at: new Date(expiresAt).toISOString(),
+          max_uses: token.maxUses,
+          labels: token.labels,
+          auto_approve: token.autoApprove,
+          allowed_cidrs: token.allowedCidrs,
         });
-        deps.audit.record({
-          actor,
-          action: 'token.created',
-          targetType: 'token',
-          targetId: id,
-          detail: {
-            prefix: settings.prefix,
-            description: settings.description,
-            expires_at: new Date(expiresAt).toISOString(),
-            max_uses: input.max_uses,
-            labels: settings.labels,
-            auto_approve: settings.autoApprove,
-            allowed_cidrs: settings.allowedCidrs,
-          },
-        });
+        return toApi(tx, record);
       });
-      deps.events.publish({ topic: 'tokens', action: 'created', id });
-      return { ...toApi(mustFind(id)), ...secretFor(text) };
+      return { ...created, ...secretFor(text) };
     },
 
-    list(includeExpired: boolean): { tokens: RegistrationToken[]; total_count: number } {
-      const list = tokens.list({ includeExpired, now: clock.now() }).map((t) => toApi(t, USED_BY_IN_LIST));
-      return { tokens: list, total_count: list.length };
+    async list(includeExpired: boolean): Promise<{ tokens: RegistrationToken[]; total_count: number }> {
+      return deps.store.read(async (r) => {
+        const records = await r.tokens.list({ includeExpired, now: clock.now() });
+        const tokens = await Promise.all(records.map((t) => toApi(r, t, USED_BY_IN_LIST)));
+        return { tokens, total_count: tokens.length };
+      });
     },
 
-    get(id: string): RegistrationToken {
-      return toApi(mustFind(id));
+    get(id: string): Promise<RegistrationToken> {
+      return deps.store.read(async (r) => toApi(r, await mustFind(r, id)));
     },
 
-    revoke(id: string, actor: string): RegistrationToken {
-      writeTransaction(deps.db, () => {
-        const record = mustFind(id);
-        if (record.revoked_at !== null) return;
-        tokens.revoke(id, clock.now());
-        deps.audit.record({
+    revoke(id: string, actor: string): Promise<RegistrationToken> {
+      return deps.store.write(async (tx) => {
+        const record = await mustFind(tx, id);
+        if (record.revoked_at === null) {
+          await tx.tokens.revoke(id, clock.now());
+          await audited(tx, actor, 'revoked', record);
+        }
+        return toApi(tx, await mustFind(tx, id));
+      });
+    },
+
+    async delete(id: string, actor: string): Promise<void> {
+      await deps.store.write(async (tx) => {
+        const record = await mustFind(tx, id);
+        await tx.tokens.delete(id);
+        await audited(tx, actor, 'deleted', record, { description: record.description, use_count: record.use_count });
+      });
+    },
+
+    /** The token text again, only while it can still be used, from its sealed copy. */
+    async reveal(id: string, actor: string): Promise<TokenSecret> {
+      const outcome = await deps.store.write(async (tx) => {
+        const record = await mustFind(tx, id);
+        const text =
+          tokenState(record, clock.now()) === 'active' && record.token_sealed ? openSealed(record.token_sealed) : null;
+        if (text === null) {
+          // Unusable or unreadable: the sealed copy has no reason to stay.
+          if (record.token_sealed) await tx.tokens.dropSealedCopy(id);
+          return { refused: record.token_sealed !== null && tokenState(record, clock.now()) === 'active' };
+        }
+        await deps.audit.record(tx, {
           actor,
-          action: 'token.revoked',
+          action: 'token.revealed',
           targetType: 'token',
           targetId: id,
           detail: { prefix: record.prefix },
         });
+        return { text };
       });
-      deps.events.publish({ topic: 'tokens', action: 'revoked', id });
-      return toApi(mustFind(id));
+      if (outcome.text !== undefined) return secretFor(outcome.text);
+      throw new ApiError(
+        'TOKEN_NOT_VALID',
+        outcome.refused
+          ? 'This token cannot be shown again: the key that sealed it was replaced. Create a new token.'
+          : 'This token can no longer be used, so it cannot be shown again.',
+      );
     },
 
-    delete(id: string, actor: string): void {
-      writeTransaction(deps.db, () => {
-        const record = mustFind(id);
-        tokens.delete(id);
-        deps.audit.record({
-          actor,
-          action: 'token.deleted',
-          targetType: 'token',
-          targetId: id,
-          detail: { prefix: record.prefix, description: record.description, use_count: record.use_count },
-        });
-      });
-      deps.events.publish({ topic: 'tokens', action: 'deleted', id });
-    },
-
-    /** The token text again, only while it can still be used, from its sealed copy. */
-    reveal(id: string, actor: string): TokenSecret {
-      const record = mustFind(id);
-      if (tokenState(record, clock.now()) !== 'active' || !record.token_sealed) {
-        if (record.token_sealed) tokens.dropSealedCopy(id);
-        throw new ApiError('TOKEN_NOT_VALID', 'This token can no longer be used, so it cannot be shown again.');
-      }
-      const text = openSealed(record.token_sealed);
-      if (text === null) {
-        tokens.dropSealedCopy(id);
-        throw new ApiError(
-          'TOKEN_NOT_VALID',
-          'This token cannot be shown again: the key that sealed it was replaced. Create a new token.',
-        );
-      }
-      deps.audit.record({
-        actor,
-        action: 'token.revealed',
-        targetType: 'token',
-        targetId: id,
-        detail: { prefix: record.prefix },
-      });
-      return secretFor(text);
-    },
-
-    async qr(id: string, format: 'svg' | 'png', actor: string): Promise<{ content_type: string; data: string }> {
-      const { join_url } = this.reveal(id, actor);
+    /**
+     * A QR code of the join command (the default: it carries the pin, so nothing fetched
+     * over the unauthenticated network can change what the technician runs) or of the
+     * phone page's link.
+     */
+    async qr(
+      id: string,
+      format: 'svg' | 'png',
+      content: 'command' | 'link',
+      actor: string,
+    ): Promise<{ content_type: string; data: string }> {
+      const secret = await this.reveal(id, actor);
+      const text = content === 'link' ? secret.join_url : secret.join_command;
       if (format === 'png') {
-        const png = await QRCode.toBuffer(join_url, { type: 'png', errorCorrectionLevel: 'M', margin: 2, width: 512 });
+        const png = await QRCode.toBuffer(text, { type: 'png', errorCorrectionLevel: 'M', margin: 2, width: 768 });
         return { content_type: 'image/png', data: png.toString('base64') };
       }
-      const svg = await QRCode.toString(join_url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+      const svg = await QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
       return { content_type: 'image/svg+xml', data: svg };
     },
 

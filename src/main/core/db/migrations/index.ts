@@ -1,5 +1,6 @@
 import type { Migration } from '../migrate';
 import { initial } from './0001-initial';
+import { fleet } from './0002-fleet';
 
 /** Ordered; a migration's version is its position. Never edit a released one. */
-export const MIGRATIONS: readonly Migration[] = [initial];
+export const MIGRATIONS: readonly Migration[] = [initial, fleet];

@@ -17,7 +17,8 @@ export interface AdminAppOptions {
   events: EventBus;
   logger: Logger;
   adminToken: string;
-  loginCode: string;
+  /** Named on the sign-in page, so the admin knows where admin-token and endpoint.json are. */
+  dataDir?: string;
   /** The listener's port, known after listen; Host and Origin are checked against it. */
   port: () => number;
   /** Built renderer (index.html and assets); the admin UI is served when present. */
@@ -36,16 +37,22 @@ const UI_CSP = [
   "form-action 'none'",
 ].join('; ');
 
-/** The loopback-only admin listener's app: admin API, event stream, sign-in and the UI. Never listens itself. */
-export function createAdminApp(options: AdminAppOptions): Express {
+/** Admin bodies may name 5,000 hosts for a bulk decision. */
+const ADMIN_BODY_LIMIT = '1mb';
+
+/**
+ * The loopback-only admin listener's app: admin API, event stream, sign-in and the UI.
+ * Never listens itself. `newLoginCode` mints a single-use code for a fresh login_url.
+ */
+export function createAdminApp(options: AdminAppOptions): { app: Express; newLoginCode: () => string } {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const auth = createAdminAuth({ adminToken: options.adminToken, loginCode: options.loginCode });
+  const auth = createAdminAuth({ adminToken: options.adminToken, port: options.port, dataDir: options.dataDir });
 
   app.use(requestLog(options.logger), securityHeaders, sameOriginOnly(options.port));
-  app.get('/login', auth.login);
-  app.use('/api/admin', auth.requireAdmin, ...jsonBody());
+  app.use(auth.routes);
+  app.use('/api/admin', auth.requireAdmin, ...jsonBody(ADMIN_BODY_LIMIT));
   app.get('/api/admin/events', eventStream(options.events));
   app.use(operationRouter(options.handlers, 'admin'));
   app.use('/api', notFound);
@@ -62,5 +69,5 @@ export function createAdminApp(options: AdminAppOptions): Express {
   }
   app.use(notFound);
   app.use(errorHandler(options.logger));
-  return app;
+  return { app, newLoginCode: auth.newLoginCode };
 }

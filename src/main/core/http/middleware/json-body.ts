@@ -8,7 +8,7 @@ export const BODY_LIMIT = '64kb';
  * Bodies must be JSON: a request that carries a body of another type gets 415,
  * rather than being silently read as empty.
  */
-export function jsonBody(): RequestHandler[] {
+export function jsonBody(limit: string = BODY_LIMIT): RequestHandler[] {
   const requireJson: RequestHandler = (req, _res, next) => {
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
     if (hasBody && !req.is('application/json')) {
@@ -17,5 +17,5 @@ export function jsonBody(): RequestHandler[] {
     }
     next();
   };
-  return [requireJson, express.json({ limit: BODY_LIMIT, strict: true })];
+  return [requireJson, express.json({ limit, strict: true })];
 }

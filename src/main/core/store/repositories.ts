@@ -1,0 +1,226 @@
+import type { HostFacts } from '../../../shared/api/schemas';
+import type { Connectivity, ExpectedMatch, HostAlarm, HostStatus } from '../../../shared/domain';
+
+/**
+ * The repository interfaces every store engine implements. They hold data access
+ * only; rules live in the services. Every method is asynchronous so that an engine
+ * reached over the network (PostgreSQL) fits the same shape as SQLite.
+ */
+
+export interface TokenRecord {
+  id: string;
+  token_hash: Buffer;
+  token_sealed: Buffer | null;
+  prefix: string;
+  description: string;
+  expires_at: number;
+  max_uses: number;
+  use_count: number;
+  labels: string[];
+  auto_approve: boolean;
+  allowed_cidrs: string[];
+  failed_attempt_count: number;
+  last_failed_source: string | null;
+  last_failed_at: number | null;
+  created_at: number;
+  created_by: string;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface NewToken {
+  id: string;
+  tokenHash: Buffer;
+  tokenSealed: Buffer | null;
+  prefix: string;
+  description: string;
+  expiresAt: number;
+  maxUses: number;
+  labels: string[];
+  autoApprove: boolean;
+  allowedCidrs: string[];
+  createdAt: number;
+  createdBy: string;
+}
+
+export interface TokenRepository {
+  insert(token: NewToken): Promise<void>;
+  findById(id: string): Promise<TokenRecord | undefined>;
+  findByHash(hash: Buffer): Promise<TokenRecord | undefined>;
+  list(options: { includeExpired: boolean; now: number }): Promise<TokenRecord[]>;
+  /** Takes one use if the token is still valid at `now`; false when none was left. Exact under any concurrency. */
+  claimUse(id: string, now: number): Promise<boolean>;
+  revoke(id: string, now: number): Promise<boolean>;
+  delete(id: string): Promise<boolean>;
+  recordFailure(id: string, source: string, now: number): Promise<void>;
+  dropSealedCopy(id: string): Promise<void>;
+  dropUnusableSealedCopies(now: number): Promise<number>;
+  /** Hosts that registered with this token, oldest first; `limit` bounds the answer. */
+  usedByNodes(id: string, limit?: number): Promise<{ host_id: string; hostname: string }[]>;
+}
+
+export interface HostRecord {
+  id: string;
+  hostname: string;
+  machine_id: string;
+  status: HostStatus;
+  remote_addr: string;
+  ips: string[];
+  os: string | null;
+  arch: string | null;
+  labels: string[];
+  facts: HostFacts | null;
+  token_id: string | null;
+  token_prefix: string | null;
+  verification_code: string;
+  replaces: string | null;
+  replaces_hostname: string | null;
+  conflict: boolean;
+  expected: ExpectedMatch | null;
+  alarm: HostAlarm | null;
+  ever_approved: boolean;
+  registered_at: number;
+  decided_at: number | null;
+  decided_by: string | null;
+  reject_reason: string | null;
+  last_seen_at: number | null;
+  retired_at: number | null;
+  replaced_by: string | null;
+}
+
+export interface NewHost {
+  id: string;
+  hostname: string;
+  machineId: string;
+  status: HostStatus;
+  remoteAddr: string;
+  ips: string[];
+  os: string | null;
+  arch: string | null;
+  labels: string[];
+  facts: HostFacts | null;
+  tokenId: string | null;
+  tokenPrefix: string | null;
+  verificationCode: string;
+  replaces: string | null;
+  conflict: boolean;
+  expected: ExpectedMatch | null;
+  alarm: HostAlarm | null;
+  credentialHash: Buffer;
+  registeredAt: number;
+  decidedAt: number | null;
+  decidedBy: string | null;
+}
+
+export const HOST_SORTS = ['registered_at', 'hostname', 'last_seen_at', 'status'] as const;
+export type HostSortKey = (typeof HOST_SORTS)[number];
+
+export interface HostQuery {
+  status?: HostStatus;
+  connectivity?: Connectivity;
+  /** Terms that must all match (hostname, address, label, machine id, serial, MAC). */
+  terms?: string[];
+  tokenId?: string;
+  label?: string;
+  /** ids to fetch (the UI patching rows an event named). */
+  ids?: string[];
+  sort: HostSortKey;
+  descending: boolean;
+  /** Keyset position: the sort value and id of the last row of the previous page. */
+  after?: { value: string | number | null; id: string };
+  limit: number;
+  /** For the connectivity filter: a host is ONLINE when last seen after this instant. */
+  onlineSince: number;
+}
+
+export interface HostCounts {
+  byStatus: Record<HostStatus, number>;
+  /** Among approved hosts. */
+  byConnectivity: Record<Connectivity, number>;
+  total: number;
+}
+
+export interface HostRepository {
+  insert(host: NewHost): Promise<void>;
+  findById(id: string): Promise<HostRecord | undefined>;
+  /** Hosts of this machine that are not retired. */
+  findByMachineId(machineId: string): Promise<HostRecord[]>;
+  /** Unretired hosts whose reported system UUID or serial is one of these. */
+  findByHardware(identity: { systemUuid?: string; serial?: string }): Promise<HostRecord[]>;
+  findByCredentialHash(hash: Buffer): Promise<{ host: HostRecord; current: boolean } | undefined>;
+  query(query: HostQuery): Promise<{ hosts: HostRecord[]; total: number }>;
+  counts(onlineSince: number): Promise<HostCounts>;
+  /** Ids of unretired hosts in a status, optionally from one token (bulk decisions by filter). */
+  idsWhere(filter: { status: HostStatus; tokenId?: string; expectedOnly?: boolean }, limit: number): Promise<string[]>;
+  setStatus(id: string, status: HostStatus, now: number, actor: string, reason?: string | null): Promise<void>;
+  setConflict(ids: string[], conflict: boolean): Promise<void>;
+  setAlarm(id: string, alarm: HostAlarm | null): Promise<void>;
+  retire(id: string, now: number, replacedBy: string | null): Promise<void>;
+  delete(id: string): Promise<boolean>;
+  promoteNextCredential(id: string): Promise<void>;
+  setNextCredential(id: string, hash: Buffer): Promise<void>;
+  touchLastSeen(beats: [id: string, at: number][]): Promise<void>;
+}
+
+export interface AuditRow {
+  id: number;
+  at: number;
+  actor: string;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  batch_id: string | null;
+  detail: Record<string, unknown>;
+}
+
+export interface NewAuditEntry {
+  at: number;
+  actor: string;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  batchId: string | null;
+  detail: Record<string, unknown>;
+}
+
+export interface AuditQuery {
+  before?: number;
+  limit: number;
+  targetId?: string;
+  actor?: string;
+  action?: string;
+  from?: number;
+  to?: number;
+}
+
+export interface AuditRepository {
+  insert(entry: NewAuditEntry): Promise<void>;
+  insertMany(entries: NewAuditEntry[]): Promise<void>;
+  /** Newest first, strictly older than `before` (an entry id), matching the filters. */
+  page(query: AuditQuery): Promise<AuditRow[]>;
+}
+
+export interface IdempotencyRow {
+  key: string;
+  request_hash: Buffer;
+  host_id: string;
+  response_sealed: Buffer;
+  created_at: number;
+}
+
+export interface IdempotencyRepository {
+  find(key: string): Promise<IdempotencyRow | undefined>;
+  insert(record: {
+    key: string;
+    requestHash: Buffer;
+    hostId: string;
+    responseSealed: Buffer;
+    createdAt: number;
+  }): Promise<void>;
+  deleteOlderThan(cutoff: number): Promise<void>;
+}
+
+export interface SettingsRepository {
+  readAll(): Promise<Record<string, unknown>>;
+  write(key: string, value: unknown): Promise<void>;
+}
