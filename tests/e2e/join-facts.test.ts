@@ -79,17 +79,21 @@ async function captureServer() {
 }
 
 let capture: Awaited<ReturnType<typeof captureServer>>;
-let gatehouse: TestServer;
 beforeAll(async () => {
   capture = await captureServer();
-  gatehouse = await startTestServer();
 });
-afterAll(async () => {
-  capture?.close();
-  await gatehouse?.dispose();
-});
+afterAll(() => capture?.close());
 
 describe.each(SHELLS)('hardware facts collected by join.sh under %s', (shell) => {
+  // A server per shell: the same fixture's serial on one server would make a re-enrolment.
+  let gatehouse: TestServer;
+  beforeAll(async () => {
+    gatehouse = await startTestServer();
+  });
+  afterAll(async () => {
+    await gatehouse?.dispose();
+  });
+
   it.each(MACHINE_NAMES)('sends the facts of %s in the register body', async (machine) => {
     const before = capture.bodies.length;
     const { code, output, state } = await joinOn(shell, machine, capture.url, 'GATE-AAAA');
