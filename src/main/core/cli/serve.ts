@@ -1,18 +1,32 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { findAppRoot } from '../data-dir';
-import { startHeadless } from '../headless';
-import { parseServeArgs, UsageError } from './serve-args';
+import { DataDirBusyError, findAppRoot } from '../data-dir';
+import { startHeadless, type Headless } from '../headless';
+import { describeListenError, parseServeCommand, UsageError, type ServeOptions } from './serve-args';
+
+/** The sentence to print for a start-up failure a person can fix, or undefined. */
+function startupAdvice(error: unknown, options: ServeOptions): string | undefined {
+  if (error instanceof DataDirBusyError) return error.message;
+  const port = (error as { port?: number }).port;
+  const flag = port === options.adminPort && port !== options.port ? '--admin-port' : '--port';
+  return describeListenError(error, flag);
+}
 
 /**
  * `npm run serve -- --data-dir DIR …`: runs Gatehouse without Electron. Logs are JSON
- * lines on stdout; SIGTERM and SIGINT close both listeners and the store cleanly.
+ * lines on stdout; the sign-in link goes to stderr for the person at the terminal.
+ * SIGTERM and SIGINT close both listeners and the store cleanly.
  */
 export async function runServe(argv: string[], startDir: string): Promise<void> {
-  let options;
+  let options: ServeOptions;
   try {
-    options = parseServeArgs(argv);
+    const command = parseServeCommand(argv);
+    if (command.help) {
+      process.stdout.write(`${command.text}\n`);
+      process.exit(0);
+    }
+    options = command.options;
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`${error.message}\n`);
@@ -21,7 +35,20 @@ export async function runServe(argv: string[], startDir: string): Promise<void> 
   const logger = pino({ name: 'gatehouse', level: process.env.GATEHOUSE_LOG_LEVEL ?? 'info' });
   const appRoot = findAppRoot(startDir);
   const { version } = JSON.parse(readFileSync(join(appRoot, 'package.json'), 'utf8')) as { version: string };
-  const headless = await startHeadless({ ...options, logger, appRoot, version });
+  let headless: Headless;
+  try {
+    headless = await startHeadless({ ...options, logger, appRoot, version });
+  } catch (error) {
+    const advice = startupAdvice(error, options);
+    if (!advice) throw error;
+    process.stderr.write(`gatehouse: ${advice}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(
+    `Gatehouse is running. Admin UI: ${headless.endpoint.login_url}\n` +
+      `  (the link works once, within a minute; later, sign in with the token in ${join(options.dataDir, 'admin-token')})\n` +
+      `Hosts enrol at ${headless.endpoint.lan_url}\n`,
+  );
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down');

@@ -16,7 +16,7 @@ export interface ConnectionLimits {
  */
 export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.freeze({
   maxConnections: 4096,
-  maxConnectionsPerSource: 64,
+  maxConnectionsPerSource: 512,
 });
 
 export interface ConnectionStats {
@@ -63,8 +63,12 @@ export function expandIPv6(address: string): string[] {
  * so thousands of idle sockets from one address cannot starve another address's hosts.
  * The total cap is `server.maxConnections`, which Node enforces before making a socket at all.
  */
-export function guardConnections(server: Server, limits: ConnectionLimits): () => ConnectionStats {
+export function guardConnections(
+  server: Server,
+  limits: ConnectionLimits,
+): { stats(): ConnectionStats; destroyAll(): void } {
   const perSource = new Map<string, number>();
+  const sockets = new Set<Socket>();
   let open = 0;
   let refusedPerSource = 0;
   let refusedTotal = 0;
@@ -80,12 +84,18 @@ export function guardConnections(server: Server, limits: ConnectionLimits): () =
     }
     perSource.set(key, held + 1);
     open++;
+    sockets.add(socket);
     socket.once('close', () => {
       open--;
+      sockets.delete(socket);
       const left = (perSource.get(key) ?? 1) - 1;
       if (left > 0) perSource.set(key, left);
       else perSource.delete(key);
     });
   });
-  return () => ({ open, sources: perSource.size, refusedPerSource, refusedTotal });
+  return {
+    stats: () => ({ open, sources: perSource.size, refusedPerSource, refusedTotal }),
+    // Includes sockets still in their TLS handshake, which Node's closeAllConnections does not know.
+    destroyAll: () => sockets.forEach((socket) => socket.destroy()),
+  };
 }

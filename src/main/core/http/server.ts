@@ -97,7 +97,7 @@ const isEventStream = (res: ServerResponse) =>
 /** A stream whose reader stopped reading is not kept past this much unsent data. */
 const STALLED_STREAM_BYTES = 64 * 1024;
 
-const stats = new WeakMap<Server, () => ConnectionStats>();
+const guards = new WeakMap<Server, ReturnType<typeof guardConnections>>();
 
 /**
  * Starts `app` on host:port (0 picks a free port) and resolves once it accepts connections.
@@ -136,7 +136,7 @@ export function listen(app: Express, options: ListenOptions): Promise<Server> {
     req.socket.setTimeout(timeouts.idleMs);
     responses.set(req.socket, res);
   });
-  stats.set(server, guardConnections(server, limits));
+  guards.set(server, guardConnections(server, limits));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -206,18 +206,19 @@ function attachSessionCache(server: HttpsServer, maxEntries: number, lifetimeMs:
 
 /** Sockets open and refused so far on a server started by {@link listen}. */
 export function connectionStats(server: Server): ConnectionStats | undefined {
-  return stats.get(server)?.();
+  return guards.get(server)?.stats();
 }
 
 export function portOf(server: Server): number {
   return (server.address() as AddressInfo).port;
 }
 
-/** Stops accepting, ends idle keep-alive sockets and long-lived streams, resolves when closed. */
+/** Stops accepting, ends every socket (mid-handshake, keep-alive, long-lived streams), resolves when closed. */
 export function close(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeAllConnections();
+    guards.get(server)?.destroyAll();
   });
 }
 

@@ -164,10 +164,10 @@ export function createHostRepository(db: Db): HostRepository {
   const countByStatus = db.prepare<[], { status: HostStatus; n: number }>(
     'SELECT status, COUNT(*) AS n FROM hosts WHERE retired_at IS NULL GROUP BY status',
   );
-  const countConnectivity = db.prepare<[number], { never: number; online: number; offline: number }>(`
+  const countConnectivity = db.prepare<{ since: number }, { never: number; online: number; offline: number }>(`
     SELECT COALESCE(SUM(last_seen_at IS NULL), 0) AS never,
-           COALESCE(SUM(last_seen_at >= ?1), 0) AS online,
-           COALESCE(SUM(last_seen_at < ?1), 0) AS offline
+           COALESCE(SUM(last_seen_at >= @since), 0) AS online,
+           COALESCE(SUM(last_seen_at < @since), 0) AS offline
       FROM hosts WHERE retired_at IS NULL AND status = 'APPROVED'`);
   const pageCache = new Map<string, Statement<unknown[]>>();
   const prepared = (sql: string) => {
@@ -223,7 +223,7 @@ export function createHostRepository(db: Db): HostRepository {
     async counts(onlineSince) {
       const byStatus = Object.fromEntries(HOST_STATUSES.map((s) => [s, 0])) as Record<HostStatus, number>;
       for (const { status, n } of countByStatus.all()) byStatus[status] = n;
-      const c = countConnectivity.get(onlineSince)!;
+      const c = countConnectivity.get({ since: onlineSince })!;
       const total = Object.values(byStatus).reduce((a, b) => a + b, 0);
       return {
         byStatus,

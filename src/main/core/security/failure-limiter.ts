@@ -38,10 +38,10 @@ export function createFailureLimiter(options: { limit: number; windowMs: number;
     const left = (inFlight.get(key) ?? 1) - 1;
     if (left <= 0) inFlight.delete(key);
     else inFlight.set(key, left);
-    const queue = waiting.get(key);
-    const next = queue?.shift();
-    if (queue?.length === 0) waiting.delete(key);
-    next?.();
+    // Every waiter looks again: one may now proceed, the others are refused or wait on.
+    const queue = waiting.get(key) ?? [];
+    waiting.delete(key);
+    for (const wake of queue) wake();
   }
 
   return {

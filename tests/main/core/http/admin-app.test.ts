@@ -166,7 +166,7 @@ describe('token endpoints', () => {
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
     });
     expect(text.status).toBe(415);
-    const big = await createToken({ expires_in_hours: 1, max_uses: 1, description: 'x'.repeat(100_000) });
+    const big = await createToken({ expires_in_hours: 1, max_uses: 1, description: 'x'.repeat(1_100_000) });
     expect(big.status).toBe(413);
     expect(await big.json()).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
   });

@@ -183,7 +183,7 @@ describe('the rest of the LAN listener', () => {
   it('serves join.sh with its own URL filled in, and the join page', async () => {
     const script = await (await server.lan('/join.sh')).text();
     expect(script).toMatch(/^#!\/bin\/sh/);
-    expect(script).toContain(`DEFAULT_URL='${server.endpoint.lan_url}'`);
+    expect(script).toContain(`JOIN_URL='${server.endpoint.lan_url}'`);
     const page = await server.lan('/join');
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(await page.text()).toContain('<script src="/join.js">');
