@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { constants } from 'node:crypto';
+import { connect, type ConnectionOptions } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
@@ -54,5 +56,30 @@ describe('system info and certificate regeneration', () => {
       action: 'certificate.regenerated',
       detail: { previous_fingerprint: before, fingerprint: tls_fingerprint },
     });
+  });
+
+  it('keeps AEAD-only TLS 1.2 and session-ID resumption after the swap', async () => {
+    const res = await server.admin('/api/admin/certificate/regenerate', { method: 'POST' });
+    expect(res.status).toBe(200);
+    const port = Number(new URL(server.endpoint.lan_url).port);
+    const ca = readFileSync(join(server.dir, 'tls-cert.pem'), 'utf8');
+    const open = (options: ConnectionOptions) =>
+      new Promise<import('node:tls').TLSSocket>((resolve, reject) => {
+        const socket = connect({ host: '127.0.0.1', port, ca, maxVersion: 'TLSv1.2', ...options }, () =>
+          resolve(socket),
+        );
+        socket.once('error', reject);
+      });
+    await expect(open({ ciphers: 'ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384' })).rejects.toThrow(
+      /handshake failure|no shared cipher/,
+    );
+    const noTicket = { secureOptions: constants.SSL_OP_NO_TICKET };
+    const first = await open(noTicket);
+    const session = first.getSession()!;
+    first.end();
+    const second = await open({ ...noTicket, session });
+    expect(second.isSessionReused()).toBe(true);
+    expect(second.getCipher().name).toMatch(/GCM|CHACHA20/);
+    second.end();
   });
 });
