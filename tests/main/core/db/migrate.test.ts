@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../../../src/main/core/db/connection';
+import { chmodSync, statSync } from 'node:fs';
+import { openConnection } from '../../../../src/main/core/db/connection';
 import { migrate, type Migration } from '../../../../src/main/core/db/migrate';
 import { MIGRATIONS } from '../../../../src/main/core/db/migrations';
 import { tempDir } from '../../../helpers/temp-dir';
@@ -49,12 +50,32 @@ describe('migrations', () => {
 });
 
 describe('connection', () => {
-  it('opens in WAL with synchronous=FULL, foreign keys and a busy timeout', () => {
-    const db = openDatabase(join(tempDir(), 'g.db'));
+  it('opens in WAL with synchronous=FULL and foreign keys', () => {
+    const db = openConnection(join(tempDir(), 'g.db'));
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('synchronous', { simple: true })).toBe(2);
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
-    expect(db.pragma('busy_timeout', { simple: true })).toBeGreaterThanOrEqual(1000);
     db.close();
+  });
+
+  it('creates the database and its -wal and -shm files 0600 whatever the umask', () => {
+    const file = join(tempDir(), 'g.db');
+    const umask = process.umask(0o022);
+    try {
+      const db = openConnection(file);
+      db.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1)');
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) expect(statSync(f).mode & 0o777).toBe(0o600);
+      db.close();
+    } finally {
+      process.umask(umask);
+    }
+  });
+
+  it('tightens an existing database file left 0644 by an older Gatehouse', () => {
+    const file = join(tempDir(), 'g.db');
+    new Database(file).close();
+    chmodSync(file, 0o644);
+    openConnection(file).close();
+    expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 });
