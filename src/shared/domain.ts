@@ -145,3 +145,19 @@ export interface AdminEvent {
 
 export const EXPIRY_CHOICES_HOURS = [1, 4, 24, 72, 168] as const;
 export const MAX_USES_CHOICES = [1, 5, 10, 25, 0] as const;
+
+/** A named admin credential, as listed (its secret is shown once, on creation). */
+export interface AdminCredential {
+  id: string;
+  name: string;
+  scope: 'admin' | 'approver' | 'read-only' | 'enrol';
+  /** The first characters, to tell credentials apart. */
+  prefix: string;
+  created_at: string;
+  created_by: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+export type CreatedCredential = AdminCredential & { credential: string };

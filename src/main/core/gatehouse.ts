@@ -1,9 +1,12 @@
 import type { Logger } from 'pino';
+import { createMetrics, type Metrics } from './metrics';
 import { createAdminHandlers, type AdminHandlers } from './api/admin-handlers';
 import { createSecretBox } from './security/secret-box';
 import { createAuditService, type AuditService } from './services/audit-service';
 import { systemClock, type Clock } from './services/clock';
 import { createCredentialCache } from './services/credential-cache';
+import { createCredentialService, type CredentialService } from './services/credential-service';
+import { createInventoryService } from './services/inventory-service';
 import { createEnrolmentService, type EnrolmentService } from './services/enrolment-service';
 import { EventBus } from './services/event-bus';
 import { createHeartbeatRecorder, type HeartbeatRecorder } from './services/heartbeat-recorder';
@@ -27,6 +30,8 @@ export interface GatehouseOptions {
   nativeBinding?: string;
   /** Where hosts reach us; read lazily because ports are known only after listening. */
   endpoint?: () => LanEndpoint;
+  /** Node's process metrics in /metrics (off for cores that share a process in tests). */
+  processMetrics?: boolean;
 }
 
 export interface Gatehouse {
@@ -39,6 +44,8 @@ export interface Gatehouse {
   audit: AuditService;
   settings: SettingsService;
   heartbeats: HeartbeatRecorder;
+  credentials: CredentialService;
+  metrics: Metrics;
   handlers: AdminHandlers;
   setEndpoint(endpoint: LanEndpoint): void;
   /** The running process (headless or desktop) answers system.info and certificate.regenerate. */
@@ -66,6 +73,12 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
       events.publish(event);
     }
   });
+  const metrics = createMetrics({ defaultMetrics: options.processMetrics ?? true });
+  store.onBatch((stats) => metrics.observeCommit(stats.seconds, stats.units));
+  events.subscribe((event) => {
+    if (event.topic === 'tokens' && (event.action === 'used' || event.action === 'exhausted')) metrics.countTokenUse();
+    if (event.topic === 'hosts' && event.action === 'registered') metrics.countRegistration('created');
+  });
   const secretBox = createSecretBox(options.secretKey);
   let endpoint: LanEndpoint = { lanUrl: 'http://localhost', tlsFingerprint: null };
   const endpointOf = options.endpoint ?? (() => endpoint);
@@ -90,11 +103,15 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     if (!system) throw new Error('no system service: call setSystem first');
     return system;
   };
+  metrics.setHostGauges(() => hosts.snapshot());
+  const credentialService = createCredentialService({ store, audit, clock });
   const handlers = createAdminHandlers({
     tokens,
     hosts,
     audit,
     settings,
+    credentials: credentialService,
+    inventory: createInventoryService({ hosts }),
     // Late-bound: the listeners that make up the system exist only after the core.
     system: { info: () => running().info(), regenerateCertificate: (actor) => running().regenerateCertificate(actor) },
   });
@@ -109,6 +126,8 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     audit,
     settings,
     heartbeats,
+    credentials: credentialService,
+    metrics,
     handlers,
     setEndpoint(next) {
       endpoint = next;

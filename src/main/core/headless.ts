@@ -73,6 +73,9 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
       logger: logger.child({ listener: 'admin' }),
       adminToken,
       dataDir: paths.dir,
+      version: options.version,
+      metrics: gatehouse.metrics,
+      verifyCredential: (secret) => gatehouse.credentials.verify(secret),
       port: () => adminPort,
       rendererDir: join(options.appRoot, 'out', 'renderer'),
     });

@@ -43,12 +43,13 @@ export interface LanListener {
  */
 export async function startLanListener(options: LanListenerOptions): Promise<LanListener> {
   const { gatehouse } = options;
-  const tls = options.http ? undefined : await loadOrCreateCertificate(options.dataDir);
+  const tls = options.http ? undefined : await loadOrCreateCertificate(options.dataDir, { logger: options.logger });
   const limiter = createFailureLimiter({ limit: options.failureLimit ?? 10, windowMs: 60_000, clock: gatehouse.clock });
   let endpoint: LanEndpoint = { lanUrl: '', tlsFingerprint: tls?.fingerprint ?? null };
   const app = createLanApp({
     enrolment: gatehouse.enrolment,
     limiter,
+    metrics: gatehouse.metrics,
     logger: options.logger.child({ listener: 'lan' }),
     version: options.version,
     endpoint: () => endpoint,
@@ -71,7 +72,7 @@ export async function startLanListener(options: LanListenerOptions): Promise<Lan
     limiter,
     async regenerateCertificate() {
       if (!tls) throw new Error('the LAN listener runs without TLS (--http): there is no certificate');
-      const fresh = await loadOrCreateCertificate(options.dataDir, { regenerate: true });
+      const fresh = await loadOrCreateCertificate(options.dataDir, { regenerate: true, logger: options.logger });
       (server as HttpsServer).setSecureContext({ key: fresh.key, cert: fresh.cert });
       endpoint = { ...endpoint, tlsFingerprint: fresh.fingerprint };
       gatehouse.setEndpoint(endpoint);

@@ -31,7 +31,10 @@ export function registerAdminIpc(options: {
         return { ok: false, ...new ApiError('FORBIDDEN', 'This caller is not the Gatehouse window.').toBody() };
       }
       try {
-        return { ok: true, value: await dispatch(options.handlers, name, input, { actor: options.actor }) };
+        return {
+          ok: true,
+          value: await dispatch(options.handlers, name, input, { actor: options.actor, scope: 'admin' }),
+        };
       } catch (error) {
         return { ok: false, ...toApiError(error, options.onUnknownError).toBody() };
       }

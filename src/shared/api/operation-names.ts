@@ -25,6 +25,10 @@ export const OPERATION_NAMES = [
   'settings.update',
   'system.info',
   'certificate.regenerate',
+  'credentials.list',
+  'credentials.create',
+  'credentials.revoke',
+  'inventory.export',
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];

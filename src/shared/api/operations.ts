@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type {
+  AdminCredential,
   AuditEntry,
+  CreatedCredential,
   BulkResult,
   CreatedToken,
   Host,
@@ -11,6 +13,7 @@ import type {
   TokenSecret,
 } from '../domain';
 import type { OperationName } from './operation-names';
+import type { Access } from './scopes';
 import * as s from './schemas';
 
 /**
@@ -27,6 +30,8 @@ export interface OperationSpec<Input extends z.ZodType, Output> {
   output?: Output;
   /** Non-JSON answers (QR images) are served raw over HTTP. */
   raw?: true;
+  /** What a credential's scope must grant: fixed, or decided by the input (bulk actions). */
+  access: Access | ((input: z.output<Input>) => Access);
 }
 
 function op<Output>() {
@@ -40,23 +45,44 @@ const H = `${BASE}/hosts`;
 
 export const operations = {
   'tokens.list': op<{ tokens: RegistrationToken[]; total_count: number }>()({
+    access: 'read',
     method: 'GET',
     path: T,
     input: s.listTokensInput,
     status: 200,
   }),
-  'tokens.create': op<CreatedToken>()({ method: 'POST', path: T, input: s.createTokenInput, status: 201 }),
-  'tokens.get': op<RegistrationToken>()({ method: 'GET', path: `${T}/:id`, input: s.idParams, status: 200 }),
+  'tokens.create': op<CreatedToken>()({
+    access: 'enrol',
+    method: 'POST',
+    path: T,
+    input: s.createTokenInput,
+    status: 201,
+  }),
+  'tokens.get': op<RegistrationToken>()({
+    access: 'read',
+    method: 'GET',
+    path: `${T}/:id`,
+    input: s.idParams,
+    status: 200,
+  }),
   'tokens.revoke': op<RegistrationToken>()({
+    access: 'admin',
     method: 'POST',
     path: `${T}/:id/revoke`,
     input: s.idParams,
     status: 200,
   }),
-  'tokens.delete': op<void>()({ method: 'DELETE', path: `${T}/:id`, input: s.idParams, status: 204 }),
+  'tokens.delete': op<void>()({ access: 'admin', method: 'DELETE', path: `${T}/:id`, input: s.idParams, status: 204 }),
   /** Re-shows an active token (copy again, QR) from its sealed copy. */
-  'tokens.reveal': op<TokenSecret>()({ method: 'POST', path: `${T}/:id/reveal`, input: s.idParams, status: 200 }),
+  'tokens.reveal': op<TokenSecret>()({
+    access: 'admin',
+    method: 'POST',
+    path: `${T}/:id/reveal`,
+    input: s.idParams,
+    status: 200,
+  }),
   'tokens.qr': op<{ content_type: string; data: string }>()({
+    access: 'admin',
     method: 'GET',
     path: `${T}/:id/qr`,
     input: s.qrInput,
@@ -64,44 +90,122 @@ export const operations = {
     raw: true,
   }),
   'hosts.list': op<{ hosts: Host[]; next_cursor: string | null; total_count: number }>()({
+    access: 'read',
     method: 'GET',
     path: H,
     input: s.listHostsInput,
     status: 200,
   }),
   'hosts.counts': op<HostCountsView>()({
+    access: 'read',
     method: 'GET',
     path: `${BASE}/host-counts`,
     input: z.strictObject({}),
     status: 200,
   }),
-  'hosts.get': op<Host>()({ method: 'GET', path: `${H}/:id`, input: s.idParams, status: 200 }),
-  'hosts.approve': op<Host>()({ method: 'POST', path: `${H}/:id/approve`, input: s.idParams, status: 200 }),
-  'hosts.reject': op<Host>()({ method: 'POST', path: `${H}/:id/reject`, input: s.rejectHostInput, status: 200 }),
-  'hosts.disable': op<Host>()({ method: 'POST', path: `${H}/:id/disable`, input: s.idParams, status: 200 }),
-  'hosts.enable': op<Host>()({ method: 'POST', path: `${H}/:id/enable`, input: s.idParams, status: 200 }),
-  'hosts.delete': op<void>()({ method: 'DELETE', path: `${H}/:id`, input: s.idParams, status: 204 }),
-  'hosts.bulk': op<BulkResult>()({ method: 'POST', path: `${H}/bulk`, input: s.bulkHostsInput, status: 200 }),
+  'hosts.get': op<Host>()({ access: 'read', method: 'GET', path: `${H}/:id`, input: s.idParams, status: 200 }),
+  'hosts.approve': op<Host>()({
+    access: 'decide',
+    method: 'POST',
+    path: `${H}/:id/approve`,
+    input: s.idParams,
+    status: 200,
+  }),
+  'hosts.reject': op<Host>()({
+    access: 'decide',
+    method: 'POST',
+    path: `${H}/:id/reject`,
+    input: s.rejectHostInput,
+    status: 200,
+  }),
+  'hosts.disable': op<Host>()({
+    access: 'admin',
+    method: 'POST',
+    path: `${H}/:id/disable`,
+    input: s.idParams,
+    status: 200,
+  }),
+  'hosts.enable': op<Host>()({
+    access: 'admin',
+    method: 'POST',
+    path: `${H}/:id/enable`,
+    input: s.idParams,
+    status: 200,
+  }),
+  'hosts.delete': op<void>()({ access: 'admin', method: 'DELETE', path: `${H}/:id`, input: s.idParams, status: 204 }),
+  'hosts.bulk': op<BulkResult>()({
+    access: (input) => (input.action === 'approve' || input.action === 'reject' ? 'decide' : 'admin'),
+    method: 'POST',
+    path: `${H}/bulk`,
+    input: s.bulkHostsInput,
+    status: 200,
+  }),
   'audit.list': op<{ entries: AuditEntry[]; next_cursor: number | null }>()({
+    access: 'read',
     method: 'GET',
     path: `${BASE}/audit`,
     input: s.listAuditInput,
     status: 200,
   }),
-  'settings.get': op<Settings>()({ method: 'GET', path: `${BASE}/settings`, input: z.strictObject({}), status: 200 }),
+  'settings.get': op<Settings>()({
+    access: 'read',
+    method: 'GET',
+    path: `${BASE}/settings`,
+    input: z.strictObject({}),
+    status: 200,
+  }),
   'settings.update': op<Settings>()({
+    access: 'admin',
     method: 'POST',
     path: `${BASE}/settings`,
     input: s.updateSettingsInput,
     status: 200,
   }),
-  'system.info': op<SystemInfo>()({ method: 'GET', path: `${BASE}/system`, input: z.strictObject({}), status: 200 }),
+  'system.info': op<SystemInfo>()({
+    access: 'read',
+    method: 'GET',
+    path: `${BASE}/system`,
+    input: z.strictObject({}),
+    status: 200,
+  }),
   /** A new LAN key pair: every host that pinned the old key must enrol again. */
   'certificate.regenerate': op<SystemInfo>()({
+    access: 'admin',
     method: 'POST',
     path: `${BASE}/certificate/regenerate`,
     input: z.strictObject({}),
     status: 200,
+  }),
+  'credentials.list': op<{ credentials: AdminCredential[] }>()({
+    access: 'admin',
+    method: 'GET',
+    path: `${BASE}/credentials`,
+    input: z.strictObject({}),
+    status: 200,
+  }),
+  /** A named credential with a scope; its secret is in this answer only. */
+  'credentials.create': op<CreatedCredential>()({
+    access: 'admin',
+    method: 'POST',
+    path: `${BASE}/credentials`,
+    input: s.createCredentialInput,
+    status: 201,
+  }),
+  'credentials.revoke': op<void>()({
+    access: 'admin',
+    method: 'DELETE',
+    path: `${BASE}/credentials/:id`,
+    input: s.idParams,
+    status: 204,
+  }),
+  /** Approved hosts as an Ansible dynamic inventory (default), a JSON list or CSV. */
+  'inventory.export': op<{ content_type: string; data: string }>()({
+    access: 'read',
+    method: 'GET',
+    path: `${BASE}/inventory`,
+    input: s.inventoryInput,
+    status: 200,
+    raw: true,
   }),
 } as const satisfies Record<OperationName, OperationSpec<z.ZodType, unknown>>;
 

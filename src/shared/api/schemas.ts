@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CONNECTIVITIES, HOST_STATUSES } from '../domain';
+import { SCOPES } from './scopes';
 import { TOKEN_PREFIX_PATTERN } from '../token-format';
 
 /** Query strings carry text; IPC carries real booleans. Accept both, nothing else. */
@@ -179,3 +180,16 @@ export const registerHostInput = z.strictObject({
   facts: hostFacts.optional(),
 });
 export type RegisterHostInput = z.infer<typeof registerHostInput>;
+
+export const createCredentialInput = z.strictObject({
+  name: z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9 ._@-]*$/, 'name: letters, digits, spaces and . _ @ -'),
+  scope: z.enum(SCOPES),
+  expires_at: z.iso.datetime({ offset: true }).optional(),
+});
+
+export const inventoryInput = z.strictObject({ format: z.enum(['ansible', 'json', 'csv']).optional() });

@@ -1,5 +1,8 @@
 import type { OperationName, OperationOutput, ParsedInput } from '../../../shared/api/operations';
+import type { Scope } from '../../../shared/api/scopes';
 import type { AuditService } from '../services/audit-service';
+import type { CredentialService } from '../services/credential-service';
+import type { InventoryService } from '../services/inventory-service';
 import type { HostService } from '../services/host-service';
 import type { SettingsService } from '../services/settings-service';
 import type { SystemService } from '../services/system-service';
@@ -8,6 +11,8 @@ import type { TokenService } from '../services/token-service';
 /** Who is asking: recorded as the actor of every change. */
 export interface CallContext {
   actor: string;
+  /** What the caller may do; the desktop window and the admin token hold `admin`. */
+  scope: Scope;
 }
 
 export type AdminHandlers = {
@@ -20,6 +25,8 @@ export interface AdminServices {
   audit: AuditService;
   settings: SettingsService;
   system: SystemService;
+  credentials: CredentialService;
+  inventory: InventoryService;
 }
 
 /** One handler per contract operation; each is a single call into a service. */
@@ -46,5 +53,9 @@ export function createAdminHandlers(s: AdminServices): AdminHandlers {
     'settings.update': (input, ctx) => s.settings.update(input, ctx.actor),
     'system.info': () => s.system.info(),
     'certificate.regenerate': (_input, ctx) => s.system.regenerateCertificate(ctx.actor),
+    'credentials.list': () => s.credentials.list(),
+    'credentials.create': (input, ctx) => s.credentials.create(input, ctx.actor),
+    'credentials.revoke': (input, ctx) => s.credentials.revoke(input.id, ctx.actor),
+    'inventory.export': (input) => s.inventory.export(input.format ?? 'ansible'),
   };
 }

@@ -1,3 +1,4 @@
+import { SCOPES } from '../../../shared/api/scopes';
 import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from '../../../shared/api/errors';
 import {
@@ -132,6 +133,21 @@ const hostCounts = z.strictObject({
   by_connectivity: z.record(z.enum(CONNECTIVITIES), count).describe('Among approved hosts.'),
   total: count,
 });
+const adminCredential = z.strictObject({
+  id: uuid,
+  name: z.string(),
+  scope: z.enum(SCOPES),
+  prefix: z.string().describe('The first characters of the credential, to tell credentials apart.'),
+  created_at: instant,
+  created_by: z.string(),
+  expires_at: instant.nullable(),
+  revoked_at: instant.nullable(),
+  last_used_at: instant.nullable(),
+});
+const createdCredential = adminCredential.extend({
+  credential: z.string().describe('The bearer secret: shown in this answer only.'),
+});
+const credentialList = z.strictObject({ credentials: z.array(adminCredential) });
 const auditPage = z.strictObject({ entries: z.array(auditEntry), next_cursor: z.number().int().nullable() });
 
 /** Named schemas, published under components/schemas and referenced by the operations. */
@@ -150,6 +166,9 @@ const COMPONENTS: Record<string, z.ZodType> = {
   HostList: hostList,
   HostCounts: hostCounts,
   AuditPage: auditPage,
+  AdminCredential: adminCredential,
+  CreatedCredential: createdCredential,
+  CredentialList: credentialList,
 };
 
 type OutputSchemas = { [N in OperationName]?: z.ZodType<OperationOutput<N>> };
@@ -177,6 +196,8 @@ export const OUTPUT_SCHEMAS = {
   'settings.update': settings,
   'system.info': systemInfo,
   'certificate.regenerate': systemInfo,
+  'credentials.list': credentialList,
+  'credentials.create': createdCredential,
 } satisfies OutputSchemas as OutputSchemas;
 
 /** Content types of the operations served raw (not JSON) over HTTP. */
@@ -184,6 +205,12 @@ export const RAW_RESPONSES: Partial<Record<OperationName, Record<string, JsonObj
   'tokens.qr': {
     'image/svg+xml': { schema: { type: 'string' } },
     'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } },
+  },
+  'inventory.export': {
+    'application/json; charset=utf-8': {
+      schema: { type: 'object', description: 'An Ansible dynamic inventory (`format=ansible`) or `{hosts: [...]}`.' },
+    },
+    'text/csv; charset=utf-8': { schema: { type: 'string' } },
   },
 };
 

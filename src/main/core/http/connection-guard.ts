@@ -16,7 +16,7 @@ export interface ConnectionLimits {
  */
 export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = Object.freeze({
   maxConnections: 4096,
-  maxConnectionsPerSource: 512,
+  maxConnectionsPerSource: 256,
 });
 
 export interface ConnectionStats {

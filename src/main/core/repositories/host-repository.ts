@@ -164,10 +164,14 @@ export function createHostRepository(db: Db): HostRepository {
   const countByStatus = db.prepare<[], { status: HostStatus; n: number }>(
     'SELECT status, COUNT(*) AS n FROM hosts WHERE retired_at IS NULL GROUP BY status',
   );
-  const countConnectivity = db.prepare<{ since: number }, { never: number; online: number; offline: number }>(`
+  const countConnectivity = db.prepare<
+    { since: number },
+    { never: number; online: number; offline: number; oldest: number | null }
+  >(`
     SELECT COALESCE(SUM(last_seen_at IS NULL), 0) AS never,
            COALESCE(SUM(last_seen_at >= @since), 0) AS online,
-           COALESCE(SUM(last_seen_at < @since), 0) AS offline
+           COALESCE(SUM(last_seen_at < @since), 0) AS offline,
+           MIN(CASE WHEN last_seen_at >= @since THEN last_seen_at END) AS oldest
       FROM hosts WHERE retired_at IS NULL AND status = 'APPROVED'`);
   const pageCache = new Map<string, Statement<unknown[]>>();
   const prepared = (sql: string) => {
@@ -229,6 +233,7 @@ export function createHostRepository(db: Db): HostRepository {
         byStatus,
         byConnectivity: { ONLINE: c.online, OFFLINE: c.offline, NEVER: c.never },
         total,
+        oldestOnlineSeenAt: c.oldest,
       } satisfies HostCounts;
     },
     async idsWhere(filter, limit) {

@@ -1,7 +1,7 @@
 // @peculiar/x509 uses tsyringe, which needs the Reflect metadata polyfill loaded first.
 import 'reflect-metadata';
 import { X509Certificate, createHash, createPrivateKey, webcrypto } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
@@ -103,7 +103,6 @@ export async function loadOrCreateCertificate(
   // which the check above finds on the next start.
   writeFileAtomic(keyPath, made.key, 0o600);
   writeFileAtomic(certPath, made.cert, 0o600);
-  fsyncDir(dataDir);
   return { ...made, fingerprint: publicKeyFingerprint(made.cert) };
 }
 
@@ -133,14 +132,4 @@ function readPair(certPath: string, keyPath: string): PairOnDisk {
   }
   if ((statSync(keyPath).mode & 0o077) !== 0) chmodSync(keyPath, 0o600);
   return { material: { cert, key, fingerprint } };
-}
-
-/** Makes renames in `dir` durable: the new names survive a power cut, not only the contents. */
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -4,6 +4,7 @@ import { connectivityOf } from '../../../shared/connectivity';
 import type { BulkResult, Host, HostCountsView, HostStatus } from '../../../shared/domain';
 import type { ParsedInput } from '../../../shared/api/operations';
 import { iso } from '../repositories/json-column';
+import type { HostSnapshot } from '../metrics';
 import type { HostRecord, HostSortKey } from '../store/repositories';
 import type { Repositories, Store, UnitOfWork } from '../store/store';
 import type { AuditService } from './audit-service';
@@ -198,6 +199,18 @@ export function createHostService(deps: HostServiceDeps) {
     async counts(): Promise<HostCountsView> {
       const c = await deps.store.read((r) => r.hosts.counts(clock.now() - threshold()));
       return { by_status: c.byStatus, by_connectivity: c.byConnectivity, total: c.total };
+    },
+
+    /** What the Prometheus host gauges show at a scrape. */
+    async snapshot(): Promise<HostSnapshot> {
+      const now = clock.now();
+      const c = await deps.store.read((r) => r.hosts.counts(now - threshold()));
+      return {
+        byStatus: c.byStatus,
+        byConnectivity: c.byConnectivity,
+        pending: c.byStatus.PENDING,
+        oldestHeartbeatAgeSeconds: c.oldestOnlineSeenAt === null ? null : (now - c.oldestOnlineSeenAt) / 1000,
+      };
     },
 
     get(id: string): Promise<Host> {

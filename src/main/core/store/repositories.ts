@@ -1,4 +1,5 @@
 import type { HostFacts } from '../../../shared/api/schemas';
+import type { Scope } from '../../../shared/api/scopes';
 import type { Connectivity, ExpectedMatch, HostAlarm, HostStatus } from '../../../shared/domain';
 
 /**
@@ -138,6 +139,8 @@ export interface HostCounts {
   /** Among approved hosts. */
   byConnectivity: Record<Connectivity, number>;
   total: number;
+  /** The least recent heartbeat among online hosts (for the heartbeat-age gauge). */
+  oldestOnlineSeenAt: number | null;
 }
 
 export interface HostRepository {
@@ -223,4 +226,25 @@ export interface IdempotencyRepository {
 export interface SettingsRepository {
   readAll(): Promise<Record<string, unknown>>;
   write(key: string, value: unknown): Promise<void>;
+}
+
+export interface CredentialRecord {
+  id: string;
+  name: string;
+  scope: Scope;
+  prefix: string;
+  created_at: number;
+  created_by: string;
+  expires_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface CredentialRepository {
+  insert(record: CredentialRecord & { credentialHash: Buffer }): Promise<void>;
+  findByHash(hash: Buffer): Promise<CredentialRecord | undefined>;
+  findByName(name: string): Promise<CredentialRecord | undefined>;
+  list(): Promise<CredentialRecord[]>;
+  revoke(id: string, now: number): Promise<boolean>;
+  touch(id: string, now: number): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { openConnection, type Db } from '../db/connection';
 import { migrate } from '../db/migrate';
 import { MIGRATIONS } from '../db/migrations';
 import { createAuditRepository } from '../repositories/audit-repository';
+import { createCredentialRepository } from '../repositories/credential-repository';
 import { createHostRepository } from '../repositories/host-repository';
 import { createIdempotencyRepository } from '../repositories/idempotency-repository';
 import { createSettingsRepository } from '../repositories/settings-repository';
@@ -47,6 +48,7 @@ export function sqliteRepositories(db: Db): Repositories {
     audit: createAuditRepository(db),
     idempotency: createIdempotencyRepository(db),
     settings: createSettingsRepository(db),
+    credentials: createCredentialRepository(db),
   };
 }
 

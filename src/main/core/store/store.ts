@@ -1,6 +1,7 @@
 import type { AdminEvent } from '../../../shared/domain';
 import type {
   AuditRepository,
+  CredentialRepository,
   HostRepository,
   IdempotencyRepository,
   SettingsRepository,
@@ -14,6 +15,7 @@ export interface Repositories {
   audit: AuditRepository;
   idempotency: IdempotencyRepository;
   settings: SettingsRepository;
+  credentials: CredentialRepository;
 }
 
 /**

@@ -159,7 +159,7 @@ describe('real answers conform to the documented schemas', () => {
   });
 
   const call = <N extends OperationName>(name: N, input: OperationInput<N> | Record<string, unknown>) =>
-    dispatch(server.gatehouse.handlers, name, input, { actor: 'test' });
+    dispatch(server.gatehouse.handlers, name, input, { actor: 'test', scope: 'admin' });
 
   /** Each operation once, in an order that leaves something for the next to act on. */
   it('validates the answer of every operation against its response schema', async () => {
@@ -197,10 +197,15 @@ describe('real answers conform to the documented schemas', () => {
       ['settings.update', { offline_threshold_seconds: 120 }],
       ['system.info', {}],
       ['certificate.regenerate', {}],
+      ['credentials.create', { name: 'ci robot', scope: 'enrol' }],
+      ['credentials.list', {}],
+      ['inventory.export', { format: 'csv' }],
       ['tokens.revoke', { id: created.id }],
       ['hosts.delete', { id: b.host_id }],
       ['tokens.delete', { id: created.id }],
     ];
+    const robot = (await call('credentials.create', { name: 'nightly job', scope: 'read-only' })) as { id: string };
+    steps.push(['credentials.revoke', { id: robot.id }]);
     // A new operation in the table must get a step here, or this fails.
     expect([...new Set(steps.map(([name]) => name)), 'tokens.create'].sort()).toEqual([...OPERATION_NAMES].sort());
 

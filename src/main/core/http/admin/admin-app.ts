@@ -8,6 +8,9 @@ import { errorHandler, notFound } from '../middleware/errors';
 import { securityHeaders } from '../middleware/hardening';
 import { jsonBody } from '../middleware/json-body';
 import { requestLog } from '../middleware/request-log';
+import { buildOpenApiDocument } from '../../api/openapi';
+import { metricsRouter, requestMetrics, type Metrics } from '../../metrics';
+import type { AdminIdentity } from '../../services/credential-service';
 import { createAdminAuth, sameOriginOnly } from './admin-auth';
 import { eventStream } from './event-stream';
 import { operationRouter } from './operation-router';
@@ -19,6 +22,9 @@ export interface AdminAppOptions {
   adminToken: string;
   /** Named on the sign-in page, so the admin knows where admin-token and endpoint.json are. */
   dataDir?: string;
+  version: string;
+  metrics: Metrics;
+  verifyCredential?: (secret: string) => Promise<AdminIdentity | undefined>;
   /** The listener's port, known after listen; Host and Origin are checked against it. */
   port: () => number;
   /** Built renderer (index.html and assets); the admin UI is served when present. */
@@ -48,13 +54,23 @@ export function createAdminApp(options: AdminAppOptions): { app: Express; newLog
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const auth = createAdminAuth({ adminToken: options.adminToken, port: options.port, dataDir: options.dataDir });
+  const auth = createAdminAuth({
+    adminToken: options.adminToken,
+    port: options.port,
+    dataDir: options.dataDir,
+    verifyCredential: options.verifyCredential,
+  });
+  const openapi = JSON.stringify(buildOpenApiDocument(options.version));
 
-  app.use(requestLog(options.logger), securityHeaders, sameOriginOnly(options.port));
+  app.use(requestMetrics(options.metrics), requestLog(options.logger), securityHeaders, sameOriginOnly(options.port));
   app.use(auth.routes);
+  // Any admin credential may scrape; the scrape reads counts, never a secret.
+  app.use('/metrics', auth.requireAdmin);
+  app.use(metricsRouter(options.metrics));
   app.use('/api/admin', auth.requireAdmin, ...jsonBody(ADMIN_BODY_LIMIT));
+  app.get('/api/admin/openapi.json', (_req, res) => res.type('application/json').send(openapi));
   app.get('/api/admin/events', eventStream(options.events));
-  app.use(operationRouter(options.handlers, 'admin'));
+  app.use(operationRouter(options.handlers));
   app.use('/api', notFound);
 
   const dir = options.rendererDir;

@@ -7,6 +7,7 @@ import { hashSecret, secretsEqual } from '../../security/secrets';
 import { systemClock, type Clock } from '../../services/clock';
 import { sendError } from '../middleware/errors';
 import { sendSignInPage } from './sign-in-page';
+import type { AdminIdentity } from '../../services/credential-service';
 
 /** How long sign-in lasts and how much of it the listener keeps. */
 export interface AdminAuthLimits {
@@ -49,6 +50,16 @@ export interface AdminAuthOptions {
   /** A code minted elsewhere to accept once, as the first login code. */
   loginCode?: string;
   limits?: Partial<AdminAuthLimits>;
+  /** Named admin credentials (`gha_…`): the identity and scope behind one, if it is valid. */
+  verifyCredential?: (secret: string) => Promise<AdminIdentity | undefined>;
+}
+
+/** The data-dir admin token and browser sessions act with full rights, as "admin". */
+const OWNER: AdminIdentity = { actor: 'admin', scope: 'admin' };
+
+/** Who made this admin request; set by `requireAdmin`. */
+export function identityOf(res: Response): AdminIdentity {
+  return (res.locals.identity as AdminIdentity | undefined) ?? OWNER;
 }
 
 interface Session {
@@ -163,12 +174,32 @@ export function createAdminAuth(options: AdminAuthOptions) {
     return new ApiError('RATE_LIMITED', `Too many failed sign-ins; try again in ${wait} seconds.`, undefined, wait);
   }
 
+  const bearerOf = (req: Request) => {
+    const header = req.headers.authorization;
+    return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+  };
+
+  /** Resolves who is calling (admin token, named credential or session), or answers 401. */
   const requireAdmin: RequestHandler = (req, res, next) => {
-    if (isAdmin(req)) return next();
-    sendError(
-      res,
-      new ApiError('UNAUTHORIZED', 'Sign in: send the admin token as a Bearer header, or open login_url.'),
-    );
+    const secret = bearerOf(req);
+    const refuse401 = () =>
+      sendError(
+        res,
+        new ApiError(
+          'UNAUTHORIZED',
+          'Sign in: send the admin token or a named credential as a Bearer header, or open login_url.',
+        ),
+      );
+    if (isAdmin(req)) {
+      res.locals.identity = OWNER;
+      return next();
+    }
+    if (!secret || !options.verifyCredential) return refuse401();
+    options.verifyCredential(secret).then((identity) => {
+      if (!identity) return refuse401();
+      res.locals.identity = identity;
+      next();
+    }, next);
   };
 
   /** `GET /login?code=…` trades a fresh login code for a session cookie and sends the browser to the UI. */

@@ -3,13 +3,14 @@ import { ApiError } from '../../../../shared/api/errors';
 import { operations, type OperationName } from '../../../../shared/api/operations';
 import type { AdminHandlers } from '../../api/admin-handlers';
 import { dispatch } from '../../api/dispatch';
+import { identityOf } from './admin-auth';
 
 /**
  * The headless admin routes, derived from the operation table: one route per
  * operation, its input gathered from path, query and body (path wins), dispatched
  * through the same validation the IPC handlers use.
  */
-export function operationRouter(handlers: AdminHandlers, actor: string): Router {
+export function operationRouter(handlers: AdminHandlers): Router {
   const router = Router();
   for (const name of Object.keys(operations) as OperationName[]) {
     const spec = operations[name];
@@ -21,7 +22,7 @@ export function operationRouter(handlers: AdminHandlers, actor: string): Router 
           throw new ApiError('VALIDATION_FAILED', 'The request body must be a JSON object.');
         }
         const input = { ...req.query, ...body, ...req.params };
-        const result = await dispatch(handlers, name, input, { actor });
+        const result = await dispatch(handlers, name, input, identityOf(res));
         if (spec.status === 204) {
           res.status(204).end();
         } else if (spec.raw) {

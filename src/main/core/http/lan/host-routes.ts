@@ -3,6 +3,7 @@ import { ApiError } from '../../../../shared/api/errors';
 import { registerHostInput } from '../../../../shared/api/schemas';
 import { toApiError } from '../../api/to-api-error';
 import { validate } from '../../api/validate';
+import type { Metrics } from '../../metrics';
 import type { EnrolmentService } from '../../services/enrolment-service';
 import type { FailureLimiter } from '../../security/failure-limiter';
 import { normaliseAddress } from '../../security/cidr';
@@ -56,7 +57,7 @@ const rateLimited = (res: Response, retryAfter: number, what: string) =>
  * never per address, and a valid credential is never refused, so hosts behind one NAT
  * address never take each other offline.
  */
-export function hostRoutes(deps: { enrolment: EnrolmentService; limiter: FailureLimiter }): Router {
+export function hostRoutes(deps: { enrolment: EnrolmentService; limiter: FailureLimiter; metrics?: Metrics }): Router {
   const { enrolment, limiter } = deps;
   const settle = (res: Response, failed: boolean) =>
     (res.locals.settle as ((f: boolean) => void) | undefined)?.(failed);
@@ -102,8 +103,10 @@ export function hostRoutes(deps: { enrolment: EnrolmentService; limiter: Failure
   const countRefusal: ErrorRequestHandler = (error, req, res, next) => {
     // Unknown errors are Gatehouse's fault, not the caller's: they never count.
     const apiError = toApiError(error, () => {});
-    if (res.locals.settle) settle(res, isGuess(apiError));
-    else if (apiError.code === 'UNAUTHORIZED') limiter.recordFailure(credentialKey(req));
+    if (res.locals.settle) {
+      settle(res, isGuess(apiError));
+      deps.metrics?.countRegistration(apiError.code);
+    } else if (apiError.code === 'UNAUTHORIZED') limiter.recordFailure(credentialKey(req));
     next(error);
   };
   const outer = Router();

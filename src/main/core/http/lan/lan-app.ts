@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
+import { requestMetrics, type Metrics } from '../../metrics';
 import type { EnrolmentService } from '../../services/enrolment-service';
 import type { LanEndpoint } from '../../services/join-links';
 import type { FailureLimiter } from '../../security/failure-limiter';
@@ -16,6 +17,7 @@ export interface LanAppOptions {
   version: string;
   endpoint: () => LanEndpoint;
   assets: JoinAssets;
+  metrics?: Metrics;
 }
 
 /** The LAN listener's app: the host-facing API, join script and join page. No admin route exists here. */
@@ -24,6 +26,7 @@ export function createLanApp(options: LanAppOptions): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('trust proxy', false);
+  if (options.metrics) app.use(requestMetrics(options.metrics));
   app.use(requestLog(options.logger), securityHeaders);
   app.get('/api/health', (_req, res) => {
     res.json({ status: 'ok', version: options.version });
