@@ -8,7 +8,10 @@ import type { AdminEvent } from '../../../shared/domain';
  * admin listener (same origin, session cookie). Path parameters fill `:name`,
  * GET inputs go in the query, others in a JSON body.
  */
-export function createHttpClient(base = ''): AdminClient {
+export function createHttpClient(
+  base = '',
+  onSignedOut: () => void = () => window.location.assign(`${base}/login`),
+): AdminClient {
   async function call(name: OperationName, input: Record<string, unknown> = {}): Promise<unknown> {
     const spec = operations[name];
     const rest = { ...input };
@@ -23,7 +26,7 @@ export function createHttpClient(base = ''): AdminClient {
       const query = new URLSearchParams(
         Object.entries(rest)
           .filter(([, v]) => v !== undefined)
-          .map(([k, v]) => [k, String(v)]),
+          .map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : String(v)]),
       ).toString();
       if (query) url += `?${query}`;
     } else if (Object.keys(rest).length > 0) {
@@ -39,6 +42,11 @@ export function createHttpClient(base = ''): AdminClient {
       });
     } catch {
       throw new AdminCallError('NETWORK', 'Gatehouse is not answering. Is `npm run serve` still running?');
+    }
+    if (res.status === 401) {
+      // The session ended (expired, signed out elsewhere): the server's sign-in page takes over.
+      onSignedOut();
+      throw new AdminCallError('UNAUTHORIZED', 'Signed out. Sign in again to continue.', 401);
     }
     if (res.status === 204) return undefined;
     if (spec.raw && res.ok) {

@@ -1,7 +1,11 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { createPortal } from 'react-dom';
 
 const FOCUSABLE =
-  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex="-1"])';
+
+/** Open dialogs, innermost last: only the topmost one hears Escape and Tab. */
+const stack: HTMLElement[] = [];
 
 interface ModalProps {
   title: string;
@@ -11,8 +15,10 @@ interface ModalProps {
 }
 
 /**
- * A dialog that keeps focus inside itself (Tab and Shift+Tab wrap), closes on Esc,
- * and gives focus back to whatever opened it.
+ * A dialog rendered over the page (a portal, so it never sits inside a table row) that
+ * keeps focus inside itself (Tab and Shift+Tab wrap), closes on Escape only when it is
+ * the topmost dialog, takes focus back when the focused control disappears (Create,
+ * Approve), and gives focus back to whatever opened it.
  */
 export function Modal({ title, onClose, children, wide }: ModalProps) {
   const dialog = useRef<HTMLDivElement>(null);
@@ -24,40 +30,53 @@ export function Modal({ title, onClose, children, wide }: ModalProps) {
   }, [onClose]);
 
   useEffect(() => {
+    const self = dialog.current!;
+    stack.push(self);
     const opener = document.activeElement as HTMLElement | null;
-    const first = dialog.current?.querySelector<HTMLElement>('[autofocus], ' + FOCUSABLE);
-    (first ?? dialog.current)?.focus();
+    const first = self.querySelector<HTMLElement>('[autofocus], ' + FOCUSABLE);
+    (first ?? self).focus();
     const onKey = (event: KeyboardEvent) => {
+      if (stack.at(-1) !== self) return;
       if (event.key === 'Escape') {
         event.stopPropagation();
+        event.preventDefault();
         onCloseRef.current();
         return;
       }
-      if (event.key !== 'Tab' || !dialog.current) return;
-      const items = [...dialog.current.querySelectorAll<HTMLElement>(FOCUSABLE)].filter(
-        (el) => el.offsetParent !== null,
-      );
+      if (event.key !== 'Tab') return;
+      const items = [...self.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => el.offsetParent !== null);
       if (items.length === 0) return;
       const [head, tail] = [items[0]!, items[items.length - 1]!];
-      if (event.shiftKey && document.activeElement === head) {
+      if (!self.contains(document.activeElement)) {
+        event.preventDefault();
+        head.focus();
+      } else if (event.shiftKey && document.activeElement === head) {
         event.preventDefault();
         tail.focus();
       } else if (!event.shiftKey && document.activeElement === tail) {
         event.preventDefault();
         head.focus();
-      } else if (!dialog.current.contains(document.activeElement)) {
-        event.preventDefault();
-        head.focus();
       }
     };
+    // The focused button went away (a form replaced by its result): keep focus in the dialog.
+    const observer = new MutationObserver(() => {
+      if (stack.at(-1) === self && (document.activeElement === document.body || !document.activeElement)) {
+        const target = self.querySelector<HTMLElement>('[data-autofocus-after]') ?? self;
+        target.focus();
+      }
+    });
+    observer.observe(self, { childList: true, subtree: true });
     document.addEventListener('keydown', onKey, true);
     return () => {
+      observer.disconnect();
       document.removeEventListener('keydown', onKey, true);
-      opener?.focus?.();
+      stack.splice(stack.indexOf(self), 1);
+      if (opener && opener.isConnected) opener.focus();
+      else (stack.at(-1) ?? document.querySelector<HTMLElement>('main h1'))?.focus();
     };
   }, []);
 
-  return (
+  return createPortal(
     <div className="backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
       <div
         ref={dialog}
@@ -75,6 +94,7 @@ export function Modal({ title, onClose, children, wide }: ModalProps) {
         </header>
         {children}
       </div>
-    </div>
+    </div>,
+    document.body,
   );
 }

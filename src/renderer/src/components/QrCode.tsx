@@ -22,7 +22,7 @@ export function QrCode({ value, label }: { value: string; label: string }) {
       </div>
     );
   }
-  return <img className="qr" src={src} alt={label} width={240} height={240} data-testid="token-qr" />;
+  return <img className="qr" src={src} alt={label} width={280} height={280} data-testid="token-qr" />;
 }
 
 /** Desktop guardrail: a QR on screen is only shown while the window has focus. */

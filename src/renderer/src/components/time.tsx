@@ -22,3 +22,14 @@ export function RelativeTime({ at }: { at: string | null }) {
     </time>
   );
 }
+
+const ABSOLUTE = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
+/** The exact local time, for records that need it (audit, history). */
+export function AbsoluteTime({ at }: { at: string }) {
+  return (
+    <time className="tabular" dateTime={at}>
+      {ABSOLUTE.format(new Date(at))}
+    </time>
+  );
+}

@@ -1,7 +1,7 @@
 import type { AuditEntry } from '../../../shared/domain';
 
 /** RFC 4180 field: quoted when it holds a comma, quote or line break; a leading =+-@ is neutralised for spreadsheets. */
-function field(value: string): string {
+export function csvField(value: string): string {
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
@@ -10,7 +10,7 @@ export function auditToCsv(entries: AuditEntry[]): string {
   const header = ['id', 'at', 'actor', 'action', 'target_type', 'target_id', 'detail'];
   const lines = entries.map((e) =>
     [String(e.id), e.at, e.actor, e.action, e.target_type, e.target_id ?? '', JSON.stringify(e.detail)]
-      .map(field)
+      .map(csvField)
       .join(','),
   );
   return [header.join(','), ...lines].join('\r\n') + '\r\n';

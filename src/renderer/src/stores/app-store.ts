@@ -1,5 +1,6 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { AdminClient } from '../../../shared/api/client';
+import type { AdminEvent } from '../../../shared/domain';
 import { createAuditSlice } from './audit-slice';
 import { createHostsSlice } from './hosts-slice';
 import { createSettingsSlice } from './settings-slice';
@@ -20,39 +21,86 @@ export function createAppStore(client: AdminClient): AppStore {
   }));
 }
 
+/** Runs `fn` at most once per `delayMs`, after the first call of a burst. */
+function coalesced(fn: () => unknown, delayMs: number, timers: Set<ReturnType<typeof setTimeout>>) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return () => {
+    if (timer) return;
+    timer = setTimeout(() => {
+      timers.delete(timer!);
+      timer = undefined;
+      void fn();
+    }, delayMs);
+    timers.add(timer);
+  };
+}
+
 /**
- * Keeps the store in step with the event stream: each change reloads its collection,
- * coalesced so a burst of 50 registrations costs one reload, not 50.
+ * Keeps the store in step with the event stream by patching, not refetching: an event
+ * that names hosts fetches just those rows; a heartbeat flush marks loaded rows online
+ * without a fetch (or, when it only carries a count, refetches the rows on screen);
+ * totals come from `hosts.counts`. Bursts are coalesced: 50 registrations cost one call.
  */
-export function connectLiveUpdates(store: AppStore, client: AdminClient, delayMs = 150): () => void {
-  const pending = new Map<string, ReturnType<typeof setTimeout>>();
-  const reload: Record<string, () => Promise<void>> = {
-    tokens: () => store.getState().loadTokens(),
-    hosts: () => store.getState().loadHosts(),
-    audit: () => (store.getState().auditLoaded ? store.getState().loadAudit() : Promise.resolve()),
-    settings: () => store.getState().loadSettings(),
-  };
-  const schedule = (topic: string) => {
-    if (pending.has(topic)) return;
-    pending.set(
-      topic,
-      setTimeout(() => {
-        pending.delete(topic);
-        void reload[topic]?.();
-      }, delayMs),
-    );
-  };
-  const unsubscribe = client.subscribe(
-    (event) => schedule(event.topic),
-    (state) => {
-      const was = store.getState().connection;
-      store.getState().setConnection(state);
-      // Back after a loss: whatever changed meanwhile was not streamed, so fetch it all again.
-      if (state === 'live' && was === 'lost') Object.keys(reload).forEach(schedule);
+export function connectLiveUpdates(
+  store: AppStore,
+  client: AdminClient,
+  delayMs = 150,
+  options: { totalsMs?: number; windowMs?: number } = {},
+): () => void {
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const s = () => store.getState();
+  const changed = new Set<string>();
+  const arrived = new Set<string>();
+  let reloadLists = false;
+  const flushHosts = coalesced(
+    async () => {
+      const ids = [...changed];
+      const fresh = [...arrived];
+      const reload = reloadLists;
+      changed.clear();
+      arrived.clear();
+      reloadLists = false;
+      if (reload) {
+        await Promise.all((['queue', 'table'] as const).filter((k) => s().lists[k].loaded).map((k) => s().loadList(k)));
+      }
+      if (fresh.length) await s().refreshHosts(fresh, { arrived: true });
+      if (ids.length) await s().refreshHosts(ids);
+      refreshTotals();
     },
+    delayMs,
+    timers,
   );
+  const refreshTotals = coalesced(() => s().refreshTotals(), options.totalsMs ?? 1000, timers);
+  const refreshWindow = coalesced(() => s().refreshVisible(), options.windowMs ?? 5000, timers);
+  const other: Record<string, () => void> = {
+    tokens: coalesced(() => s().loadTokens(), delayMs, timers),
+    audit: coalesced(() => (s().auditLoaded ? s().loadAudit() : undefined), delayMs * 4, timers),
+    settings: coalesced(() => s().loadSettings(), delayMs, timers),
+  };
+  const onEvent = (event: AdminEvent) => {
+    if (event.topic !== 'hosts') return other[event.topic]?.();
+    const ids = event.ids ?? (event.id ? [event.id] : null);
+    if (event.action === 'heartbeats') {
+      if (ids) s().markSeen(ids);
+      else refreshWindow();
+      return refreshTotals();
+    }
+    if (!ids) reloadLists = true;
+    else for (const id of ids) (event.action === 'registered' ? arrived : changed).add(id);
+    flushHosts();
+  };
+  const unsubscribe = client.subscribe(onEvent, (state) => {
+    const was = s().connection;
+    s().setConnection(state);
+    // Back after a loss: whatever changed meanwhile was not streamed, so fetch it all again.
+    if (state === 'live' && was === 'lost') {
+      reloadLists = true;
+      flushHosts();
+      Object.values(other).forEach((f) => f());
+    }
+  });
   return () => {
     unsubscribe();
-    pending.forEach(clearTimeout);
+    timers.forEach(clearTimeout);
   };
 }

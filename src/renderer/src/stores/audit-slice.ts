@@ -1,7 +1,18 @@
 import type { AuditEntry } from '../../../shared/domain';
 import type { SliceCreator } from './types';
 
+/** The server-side audit filters (times as ISO 8601). */
+export interface AuditFilter {
+  target_id?: string;
+  actor?: string;
+  action?: string;
+  from?: string;
+  to?: string;
+}
+
 export interface AuditSlice {
+  auditFilter: AuditFilter;
+  setAuditFilter(filter: AuditFilter): Promise<void>;
   auditEntries: AuditEntry[];
   auditCursor: number | null;
   auditLoaded: boolean;
@@ -14,14 +25,22 @@ export interface AuditSlice {
 
 const PAGE = 200;
 
+const clean = (filter: AuditFilter): AuditFilter =>
+  Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined && v !== '')) as AuditFilter;
+
 export const createAuditSlice: SliceCreator<AuditSlice> = (client) => (set, get) => ({
+  auditFilter: {},
+  async setAuditFilter(filter) {
+    set({ auditFilter: clean(filter) });
+    await get().loadAudit();
+  },
   auditEntries: [],
   auditCursor: null,
   auditLoaded: false,
   auditLoading: false,
   loadAudit: () =>
     get().attempt(async () => {
-      const page = await client.api['audit.list']({ limit: PAGE });
+      const page = await client.api['audit.list']({ ...get().auditFilter, limit: PAGE });
       set({ auditEntries: page.entries, auditCursor: page.next_cursor, auditLoaded: true });
     }, undefined),
   async loadMoreAudit() {
@@ -29,7 +48,7 @@ export const createAuditSlice: SliceCreator<AuditSlice> = (client) => (set, get)
     if (cursor === null || get().auditLoading) return;
     set({ auditLoading: true });
     await get().attempt(async () => {
-      const page = await client.api['audit.list']({ limit: PAGE, before: cursor });
+      const page = await client.api['audit.list']({ ...get().auditFilter, limit: PAGE, before: cursor });
       set({ auditEntries: [...get().auditEntries, ...page.entries], auditCursor: page.next_cursor });
     }, undefined);
     set({ auditLoading: false });
@@ -38,7 +57,7 @@ export const createAuditSlice: SliceCreator<AuditSlice> = (client) => (set, get)
     const all: AuditEntry[] = [];
     let before: number | undefined;
     for (;;) {
-      const page = await client.api['audit.list']({ limit: 1000, ...(before ? { before } : {}) });
+      const page = await client.api['audit.list']({ ...get().auditFilter, limit: 1000, ...(before ? { before } : {}) });
       all.push(...page.entries);
       onProgress?.(all.length);
       if (page.next_cursor === null) return all;

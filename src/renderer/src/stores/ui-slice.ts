@@ -17,6 +17,14 @@ export interface UiSlice {
   unseenHostIds: string[];
   /** The live event stream: 'lost' shows a banner until it is back. */
   connection: 'connecting' | 'live' | 'lost';
+  /** The session ended (401): the HTTP client is taking the browser to the sign-in page. */
+  signedOut: boolean;
+  /** Compact rows in the hosts table. */
+  compact: boolean;
+  /** The host shown in the detail dialog. */
+  detailHostId: string | null;
+  setCompact(compact: boolean): void;
+  showHost(id: string | null): void;
   setConnection(state: 'live' | 'lost'): void;
   goTo(page: Page): void;
   setAddHostOpen(open: boolean): void;
@@ -37,6 +45,11 @@ export const createUiSlice: SliceCreator<UiSlice> = () => (set, get) => ({
   notices: [],
   unseenHostIds: [],
   connection: 'connecting',
+  signedOut: false,
+  compact: false,
+  detailHostId: null,
+  setCompact: (compact) => set({ compact }),
+  showHost: (detailHostId) => set({ detailHostId }),
   setConnection: (connection) => set({ connection }),
   goTo: (page) => set({ page }),
   setAddHostOpen: (addHostOpen) => set({ addHostOpen }),
@@ -45,6 +58,11 @@ export const createUiSlice: SliceCreator<UiSlice> = () => (set, get) => ({
     set({ notices: [...get().notices.slice(-3), { id, kind, text }] });
   },
   reportError(error) {
+    // Signed out: the browser is on its way to the sign-in page; a toast would only be noise.
+    if (error instanceof AdminCallError && error.code === 'UNAUTHORIZED') {
+      set({ signedOut: true });
+      return false;
+    }
     get().notify('error', error instanceof AdminCallError ? error.message : 'Something went wrong; try again.');
     return false;
   },

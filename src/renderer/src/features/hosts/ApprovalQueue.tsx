@@ -1,125 +1,267 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
 import type { Host } from '../../../../shared/domain';
 import { Labels } from '../../components/chips';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { EmptyState } from '../../components/EmptyState';
 import { formatWaiting } from '../../lib/time-format';
-import { useApp, useNow } from '../../stores/context';
+import { useApp, useClient, useNow } from '../../stores/context';
 
-type Pending = { action: 'reject'; ids: string[]; label: string } | null;
+/** Approving more than this many at once asks first: nobody compared their codes. */
+export const CONFIRM_APPROVE_OVER = 5;
 
-/** Requests waiting for a decision, oldest first, with the verification code to read back to the rack. */
+type Confirm =
+  | { kind: 'approve-selected'; count: number }
+  | { kind: 'reject-selected'; count: number }
+  | { kind: 'reject-one'; id: string; hostname: string }
+  | { kind: 'approve-token'; tokenId: string; prefix: string; count: number }
+  | null;
+
+type Entry =
+  { kind: 'group'; tokenId: string | null; prefix: string | null; key: string } | { kind: 'host'; id: string };
+
+/** Requests waiting for a decision, oldest first, grouped by token, with the verification code to read back. */
 export function ApprovalQueue() {
-  const { hosts, selectedIds, unseen, setSelected, bulkDecide, markSeen } = useApp((s) => ({
-    hosts: s.hosts,
-    selectedIds: s.selectedIds,
-    unseen: s.unseenHostIds,
-    setSelected: s.setSelected,
-    bulkDecide: s.bulkDecide,
+  const client = useClient();
+  const { list, rows, selection, count, unseen, tokens, setQuery, loadMore, setVisible, bulkSelected, bulkAction } =
+    useApp((s) => ({
+      list: s.lists.queue,
+      rows: s.hostsById,
+      selection: s.selection.queue,
+      count: s.selectionCount('queue'),
+      unseen: s.unseenHostIds,
+      tokens: s.tokens,
+      setQuery: s.setQuery,
+      loadMore: s.loadMore,
+      setVisible: s.setVisible,
+      bulkSelected: s.bulkSelected,
+      bulkAction: s.bulkAction,
+    }));
+  const { selectAll, markSeen, reportError } = useApp((s) => ({
+    selectAll: s.selectAllMatching,
     markSeen: s.markHostsSeen,
+    reportError: s.reportError,
   }));
-  const pending = useMemo(
-    () => hosts.filter((h) => h.status === 'PENDING').sort((a, b) => a.registered_at.localeCompare(b.registered_at)),
-    [hosts],
-  );
-  // Ids per token prefix, once per change: "approve all from this token" without an O(n²) scan per row.
-  const byToken = useMemo(() => {
-    const map = new Map<string | null, string[]>();
-    for (const h of pending) map.set(h.token_prefix, [...(map.get(h.token_prefix) ?? []), h.id]);
-    return map;
-  }, [pending]);
-  const [confirm, setConfirm] = useState<Pending>(null);
-  const selected = useMemo(() => new Set(selectedIds), [selectedIds]);
-  const allSelected = pending.length > 0 && pending.every((h) => selected.has(h.id));
+  const [confirm, setConfirm] = useState<Confirm>(null);
+  // A new group starts wherever the token changes: a rack enrolled from one token reads as one block.
+  const entries = useMemo(() => {
+    const out: Entry[] = [];
+    let last: string | null | undefined;
+    for (const id of list.ids) {
+      const h = rows[id];
+      if (!h) continue;
+      if (h.token_id !== last) out.push({ kind: 'group', tokenId: h.token_id, prefix: h.token_prefix, key: `g-${id}` });
+      last = h.token_id;
+      out.push({ kind: 'host', id });
+    }
+    return out;
+  }, [list.ids, rows]);
   const scroller = useRef<HTMLDivElement>(null);
-  // A burst of thousands of requests (a whole hall reinstalled) stays smooth: only visible rows exist.
   // eslint-disable-next-line react-hooks/incompatible-library
   const virtual = useVirtualizer({
-    count: pending.length,
+    count: entries.length,
     getScrollElement: () => scroller.current,
-    estimateSize: () => 96,
+    estimateSize: (i) => (entries[i]?.kind === 'group' ? 44 : 96),
     gap: 8,
-    overscan: 6,
-    getItemKey: (index) => pending[index]!.id,
+    overscan: 8,
+    getItemKey: (i) => {
+      const e = entries[i]!;
+      return e.kind === 'group' ? e.key : e.id;
+    },
   });
+  const items = virtual.getVirtualItems();
+  const lastIndex = items.at(-1)?.index ?? 0;
+  useEffect(() => {
+    setVisible(
+      'queue',
+      items.flatMap((i) => (entries[i.index]?.kind === 'host' ? [(entries[i.index] as { id: string }).id] : [])),
+    );
+    if (lastIndex >= entries.length - 10) void loadMore('queue');
+  }, [items, entries, lastIndex, loadMore, setVisible]);
+
+  // Keyboard approval: when a request leaves the queue, focus moves to the next one's Approve.
+  const focusAfter = useRef<number | null>(null);
+  useEffect(() => {
+    const at = focusAfter.current;
+    if (at === null) return;
+    focusAfter.current = null;
+    const id = list.ids[Math.min(at, list.ids.length - 1)];
+    if (!id) return document.getElementById('queue-title')?.focus();
+    const index = entries.findIndex((e) => e.kind === 'host' && e.id === id);
+    if (index >= 0) virtual.scrollToIndex(index, { align: 'auto' });
+    requestAnimationFrame(() =>
+      scroller.current?.querySelector<HTMLElement>(`[data-host-id="${id}"] [data-approve]`)?.focus(),
+    );
+  }, [list.ids, entries, virtual]);
+
+  const tokenDescription = (id: string | null) => tokens.find((t) => t.id === id)?.description;
+  const selected = new Set(selection.ids);
+
+  async function askApproveToken(tokenId: string, prefix: string) {
+    try {
+      const page = await client.api['hosts.list']({ status: 'PENDING', token_id: tokenId, limit: 1 });
+      setConfirm({ kind: 'approve-token', tokenId, prefix, count: page.total_count });
+    } catch (error) {
+      reportError(error);
+    }
+  }
 
   return (
     <section className="panel" aria-labelledby="queue-title" onFocus={() => unseen.length && markSeen()}>
       <header className="panel-header">
-        <h2 id="queue-title">
-          Approval queue <span className="count">{pending.length}</span>
+        <h2 id="queue-title" tabIndex={-1}>
+          Approval queue <span className="count">{list.total}</span>
           {unseen.length > 0 && (
             <span className="badge" role="status">
               {unseen.length} new
             </span>
           )}
         </h2>
-        {pending.length > 0 && (
-          <div className="actions-left">
-            <label className="check">
-              <input
-                type="checkbox"
-                checked={allSelected}
-                onChange={(e) => setSelected(e.target.checked ? pending.map((h) => h.id) : [])}
-              />
-              <span>Select all</span>
-            </label>
-            <button
-              type="button"
-              className="primary"
-              disabled={selectedIds.length === 0}
-              onClick={() => void bulkDecide('approve', selectedIds)}
+        <div className="actions-left">
+          <label className="field-inline">
+            <span>Token</span>
+            <select
+              value={list.query.token_id ?? ''}
+              onChange={(e) => void setQuery('queue', { token_id: e.target.value || undefined })}
             >
-              Approve selected ({selectedIds.length})
-            </button>
-            <button
-              type="button"
-              disabled={selectedIds.length === 0}
-              onClick={() =>
-                setConfirm({ action: 'reject', ids: selectedIds, label: `${selectedIds.length} selected hosts` })
-              }
-            >
-              Reject selected
-            </button>
-          </div>
-        )}
+              <option value="">Any token</option>
+              {tokens.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.prefix}… {t.description}
+                </option>
+              ))}
+            </select>
+          </label>
+          {list.total > 0 && (
+            <>
+              <label className="check">
+                <input type="checkbox" checked={selection.all} onChange={(e) => selectAll('queue', e.target.checked)} />
+                <span>Select all {list.total} waiting</span>
+              </label>
+              <button
+                type="button"
+                className="primary"
+                disabled={count === 0}
+                onClick={() =>
+                  count > CONFIRM_APPROVE_OVER
+                    ? setConfirm({ kind: 'approve-selected', count })
+                    : void bulkSelected('queue', 'approve')
+                }
+              >
+                Approve selected ({count})
+              </button>
+              <button
+                type="button"
+                disabled={count === 0}
+                onClick={() => setConfirm({ kind: 'reject-selected', count })}
+              >
+                Reject selected
+              </button>
+            </>
+          )}
+        </div>
       </header>
-      {pending.length === 0 ? (
+      {list.loaded && list.total === 0 ? (
         <EmptyState title="No host is waiting">
           Hosts that register with a token appear here within a second. Use <strong>Add Host</strong> to make a token.
         </EmptyState>
+      ) : !list.loaded ? (
+        <p className="muted">Loading the queue…</p>
       ) : (
         <div ref={scroller} className="queue-scroller" data-testid="queue-scroller">
           <ul className="queue" aria-label="Pending requests" style={{ height: virtual.getTotalSize() }}>
-            {virtual.getVirtualItems().map((item) => {
-              const h = pending[item.index]!;
+            {items.map((item) => {
+              const entry = entries[item.index]!;
+              if (entry.kind === 'group') {
+                return (
+                  <li
+                    key={item.key}
+                    ref={virtual.measureElement}
+                    data-index={item.index}
+                    className="queue-group"
+                    style={{ position: 'absolute', top: item.start, left: 0, right: 0 }}
+                  >
+                    <span>
+                      Token <span className="mono">{entry.prefix ?? '—'}</span>
+                      {tokenDescription(entry.tokenId) && (
+                        <span className="muted"> · {tokenDescription(entry.tokenId)}</span>
+                      )}
+                    </span>
+                    {entry.tokenId && (
+                      <button
+                        type="button"
+                        className="link"
+                        onClick={() => void askApproveToken(entry.tokenId!, entry.prefix ?? '')}
+                      >
+                        Approve all from {entry.prefix}…
+                      </button>
+                    )}
+                  </li>
+                );
+              }
+              const h = rows[entry.id]!;
               return (
                 <QueueItem
                   key={item.key}
                   host={h}
                   index={item.index}
-                  total={pending.length}
                   top={item.start}
                   measure={virtual.measureElement}
                   isNew={unseen.includes(h.id)}
-                  onRejectMany={(ids, label) => setConfirm({ action: 'reject', ids, label })}
-                  sameToken={byToken.get(h.token_prefix) ?? [h.id]}
+                  selected={selection.all || selected.has(h.id)}
+                  onDecided={() => (focusAfter.current = list.ids.indexOf(h.id))}
+                  onReject={() => setConfirm({ kind: 'reject-one', id: h.id, hostname: h.hostname })}
                 />
               );
             })}
           </ul>
+          {list.loading && <p className="muted">Loading more…</p>}
         </div>
       )}
-      {confirm && (
+      {confirm?.kind === 'approve-selected' && (
         <ConfirmDialog
-          title={`Reject ${confirm.label}?`}
+          title={`Approve ${confirm.count} hosts?`}
+          confirmLabel={`Approve ${confirm.count} hosts`}
+          onCancel={() => setConfirm(null)}
+          onConfirm={async () => {
+            await bulkSelected('queue', 'approve');
+            setConfirm(null);
+          }}
+        >
+          <p>
+            Their verification codes were not compared with the codes on the hosts&apos; consoles. Approve them only if
+            you expect every one of these {confirm.count} requests.
+          </p>
+        </ConfirmDialog>
+      )}
+      {confirm?.kind === 'approve-token' && (
+        <ConfirmDialog
+          title={`Approve all ${confirm.count} from ${confirm.prefix}…?`}
+          confirmLabel={`Approve ${confirm.count} hosts`}
+          onCancel={() => setConfirm(null)}
+          onConfirm={async () => {
+            await bulkAction('approve', { filter: { status: 'PENDING', token_id: confirm.tokenId } });
+            setConfirm(null);
+          }}
+        >
+          <p>
+            Every request waiting from this token is approved, including any not on screen. Their verification codes
+            were not compared.
+          </p>
+        </ConfirmDialog>
+      )}
+      {(confirm?.kind === 'reject-selected' || confirm?.kind === 'reject-one') && (
+        <ConfirmDialog
+          title={
+            confirm.kind === 'reject-one' ? `Reject ${confirm.hostname}?` : `Reject ${confirm.count} selected hosts?`
+          }
           confirmLabel="Reject"
           danger
           reasonLabel="Reason (shown on the host's console)"
           onCancel={() => setConfirm(null)}
           onConfirm={async (reason) => {
-            await bulkDecide('reject', confirm.ids, reason || undefined);
+            if (confirm.kind === 'reject-one') await bulkAction('reject', { ids: [confirm.id] }, reason || undefined);
+            else await bulkSelected('queue', 'reject', reason || undefined);
             setConfirm(null);
           }}
         >
@@ -133,29 +275,27 @@ export function ApprovalQueue() {
 interface QueueItemProps {
   host: Host;
   index: number;
-  total: number;
   top: number;
   measure(element: Element | null): void;
   isNew: boolean;
-  sameToken: string[];
-  onRejectMany(ids: string[], label: string): void;
+  selected: boolean;
+  onDecided(): void;
+  onReject(): void;
 }
 
-function QueueItem({ host, index, total, top, measure, isNew, sameToken, onRejectMany }: QueueItemProps) {
+function QueueItem({ host, index, top, measure, isNew, selected, onDecided, onReject }: QueueItemProps) {
   const now = useNow();
-  const { selected, toggle, decide, bulkDecide } = useApp((s) => ({
-    selected: s.selectedIds.includes(host.id),
+  const { toggle, decide, showHost } = useApp((s) => ({
     toggle: s.toggleSelected,
     decide: s.decide,
-    bulkDecide: s.bulkDecide,
+    showHost: s.showHost,
   }));
   const addresses = [...new Set([host.remote_addr, ...host.ips])];
+  const code = host.verification_code;
   return (
     <li
       ref={measure}
       data-index={index}
-      aria-setsize={total}
-      aria-posinset={index + 1}
       style={{ position: 'absolute', top, left: 0, right: 0 }}
       className={isNew ? 'queue-item is-new' : 'queue-item'}
       aria-label={`Request from ${host.hostname}`}
@@ -164,50 +304,49 @@ function QueueItem({ host, index, total, top, measure, isNew, sameToken, onRejec
       <input
         type="checkbox"
         checked={selected}
-        onChange={() => toggle(host.id)}
+        onChange={() => undefined}
+        onClick={(e: MouseEvent<HTMLInputElement>) => toggle('queue', host.id, { range: e.shiftKey })}
         aria-label={`Select ${host.hostname}`}
       />
       <div className="queue-main">
         <p className="strong">
           {host.hostname}
           {host.replaces && (
-            <span className="reenrol" title="This machine is already enrolled; approving retires the old host">
-              re-enrolment of {host.replaces_hostname ?? host.replaces}
-            </span>
+            <span className="flag flag-warning">re-enrolment of {host.replaces_hostname ?? host.replaces}</span>
           )}
+          {host.conflict && <span className="flag flag-danger">conflict: another request for this machine</span>}
+          {host.alarm && <span className="flag flag-danger">alarm: {host.alarm.replace('_', ' ')}</span>}
+          {host.expected && <span className="flag flag-ok">expected {host.expected.position ?? ''}</span>}
         </p>
         <p className="muted">
-          {addresses.join(', ')} · {[host.os, host.arch].filter(Boolean).join(' ') || 'unknown OS'} · token{' '}
-          <span className="mono">{host.token_prefix ?? '—'}</span> ·{' '}
+          {addresses.join(', ')} · {[host.os, host.arch].filter(Boolean).join(' ') || 'unknown OS'} ·{' '}
           <span className="tabular">{formatWaiting(Date.parse(host.registered_at), now)}</span>
         </p>
         <Labels labels={host.labels} />
       </div>
-      <div className="code" aria-label={`Verification code ${host.verification_code.split('').join(' ')}`}>
-        <span>{host.verification_code.slice(0, 3)}</span>
-        <span>{host.verification_code.slice(3)}</span>
-      </div>
+      <p className="code" data-testid="verification-code">
+        <span className="visually-hidden">Verification code {code.split('').join(' ')}</span>
+        <span aria-hidden="true">{code.slice(0, 3)}</span>
+        <span aria-hidden="true">{code.slice(3)}</span>
+      </p>
       <div className="queue-actions">
         <button
           type="button"
           className="primary"
-          onClick={() => void decide(host.id, 'approve')}
-          aria-label={`Approve ${host.hostname}`}
+          data-approve
+          onClick={async () => {
+            onDecided();
+            await decide(host.id, 'approve');
+          }}
         >
-          Approve
+          Approve<span className="visually-hidden"> {host.hostname}</span>
         </button>
-        <button
-          type="button"
-          onClick={() => onRejectMany([host.id], host.hostname)}
-          aria-label={`Reject ${host.hostname}`}
-        >
-          Reject
+        <button type="button" onClick={onReject}>
+          Reject<span className="visually-hidden"> {host.hostname}</span>
         </button>
-        {sameToken.length > 1 && (
-          <button type="button" className="link" onClick={() => void bulkDecide('approve', sameToken)}>
-            Approve all {sameToken.length} from {host.token_prefix}
-          </button>
-        )}
+        <button type="button" className="link" onClick={() => showHost(host.id)}>
+          Details<span className="visually-hidden"> of {host.hostname}</span>
+        </button>
       </div>
     </li>
   );

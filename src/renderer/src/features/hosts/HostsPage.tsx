@@ -7,7 +7,7 @@ export function HostsPage() {
   return (
     <>
       <div className="page-header">
-        <h1>Hosts</h1>
+        <h1 tabIndex={-1}>Hosts</h1>
         <button type="button" className="primary" onClick={() => openAddHost(true)}>
           Add Host
         </button>

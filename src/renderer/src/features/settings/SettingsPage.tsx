@@ -13,7 +13,7 @@ export function SettingsPage() {
   return (
     <>
       <div className="page-header">
-        <h1>Settings</h1>
+        <h1 tabIndex={-1}>Settings</h1>
       </div>
       {/* Keyed by the saved values, so the form starts again from whatever was last saved. */}
       <SettingsForm key={JSON.stringify(settings)} settings={settings} addresses={system.info.addresses} />

@@ -4,7 +4,7 @@ import { tokenStateAt } from '../../../../shared/token-state';
 import { TokenStateChip } from '../../components/chips';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { EmptyState } from '../../components/EmptyState';
-import { RelativeTime, Countdown } from '../../components/time';
+import { AbsoluteTime, Countdown, RelativeTime } from '../../components/time';
 import { copyText } from '../../lib/clipboard';
 import { useApp, useNow } from '../../stores/context';
 import { TokenSecretView } from './TokenSecretView';
@@ -54,11 +54,16 @@ export function ExistingTokens() {
 
 function TokenRow({ token }: { token: RegistrationToken }) {
   const now = useNow();
-  const { revokeToken, deleteToken, revealToken } = useApp((s) => ({
+  const { revokeToken, deleteToken, revealToken, setQuery, setAddHostOpen, goTo } = useApp((s) => ({
     revokeToken: s.revokeToken,
     deleteToken: s.deleteToken,
     revealToken: s.revealToken,
+    setQuery: s.setQuery,
+    setAddHostOpen: s.setAddHostOpen,
+    goTo: s.goTo,
   }));
+  const shownNames = token.used_by_nodes.slice(0, 5).map((n) => n.hostname);
+  const more = Math.max(0, token.use_count - shownNames.length);
   const [confirm, setConfirm] = useState<'revoke' | 'delete' | null>(null);
   const [revealed, setSecret] = useState<TokenSecret | null>(null);
   const state = liveState(token, now);
@@ -71,8 +76,9 @@ function TokenRow({ token }: { token: RegistrationToken }) {
       <div className="token-row-head">
         <span className="mono strong">{token.prefix}…</span>
         <TokenStateChip state={state} />
+        {token.auto_approve && <span className="chip chip-warning">Auto-approve</span>}
         <span>{token.description || <span className="muted">no description</span>}</span>
-        <span className="tabular" aria-label="Uses">
+        <span className="tabular">
           {token.use_count} / {token.max_uses === 0 ? '∞' : token.max_uses} uses
         </span>
         <span className="muted">
@@ -87,9 +93,27 @@ function TokenRow({ token }: { token: RegistrationToken }) {
           )}
         </span>
       </div>
-      {token.labels.length > 0 && <p className="muted">Labels: {token.labels.join(', ')}</p>}
-      {token.used_by_nodes.length > 0 && (
-        <p className="muted">Used by: {token.used_by_nodes.map((n) => n.hostname).join(', ')}</p>
+      <p className="muted">
+        Created by {token.created_by} <AbsoluteTime at={token.created_at} /> ·{' '}
+        {token.allowed_cidrs.length ? `only from ${token.allowed_cidrs.join(', ')}` : 'from any network'}
+        {token.labels.length > 0 && <> · labels {token.labels.join(', ')}</>}
+      </p>
+      {token.use_count > 0 && (
+        <p className="muted">
+          Used by {token.use_count} host{token.use_count === 1 ? '' : 's'}: {shownNames.join(', ')}
+          {more > 0 && ` and ${more} more`}{' '}
+          <button
+            type="button"
+            className="link"
+            onClick={() => {
+              void setQuery('table', { token_id: token.id, status: undefined, connectivity: undefined });
+              setAddHostOpen(false);
+              goTo('hosts');
+            }}
+          >
+            Show them in the hosts table
+          </button>
+        </p>
       )}
       {token.failed_attempts.count > 0 && (
         <p className="warning-text">

@@ -1,11 +1,17 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import type { TokenSecret } from '../../../../shared/domain';
 import { CopyButton } from '../../components/CopyButton';
 import { QrCode } from '../../components/QrCode';
 import { Countdown } from '../../components/time';
 
-/** The token, once: grouped large text, copy, QR of join_url, countdown, join command and setup steps. */
+/**
+ * The token, once: grouped large text, copy, a QR code, countdown, join command and
+ * setup steps. The QR carries the join command itself by default: nothing fetched over
+ * the unauthenticated LAN can change what the technician runs. The phone-page link is
+ * offered with its risk stated.
+ */
 export function TokenSecretView({ secret, expiresAt }: { secret: TokenSecret; expiresAt: string }) {
+  const [content, setContent] = useState<'command' | 'link'>('command');
   useEffect(() => {
     // Desktop: keep the token out of screen captures while it is on screen.
     window.gatehouse?.desktop.setSecretOnScreen(true);
@@ -13,12 +19,18 @@ export function TokenSecretView({ secret, expiresAt }: { secret: TokenSecret; ex
   }, []);
   const groups = secret.token.split('-');
   return (
-    <section className="secret" aria-label="New registration token">
+    <section className="secret" aria-labelledby="secret-title">
+      <h3 id="secret-title" className="visually-hidden">
+        New registration token
+      </h3>
       <div className="secret-main">
         <div>
-          <p className="token-text" aria-label={`Token ${secret.token}`} data-testid="token-text">
+          <p className="token-text" data-testid="token-text" data-token={secret.token}>
+            <span className="visually-hidden">Token {secret.token}</span>
             {groups.map((g, i) => (
-              <span key={i}>{g}</span>
+              <span key={i} aria-hidden="true">
+                {g}
+              </span>
             ))}
           </p>
           <p className="muted">
@@ -27,10 +39,42 @@ export function TokenSecretView({ secret, expiresAt }: { secret: TokenSecret; ex
           <div className="actions-left">
             <CopyButton text={secret.token} label="Copy token" secret />
           </div>
+          <fieldset className="qr-choice">
+            <legend>The QR code carries</legend>
+            <label className="check">
+              <input
+                type="radio"
+                name="qr-content"
+                checked={content === 'command'}
+                onChange={() => setContent('command')}
+              />
+              <span>The join command (recommended)</span>
+            </label>
+            <label className="check">
+              <input type="radio" name="qr-content" checked={content === 'link'} onChange={() => setContent('link')} />
+              <span>A link to the phone join page</span>
+            </label>
+            {content === 'link' && (
+              <p className="warning-text" role="note">
+                The phone page is fetched over the LAN without a certificate the phone can check: someone on that
+                network can serve a look-alike page with a different command. Compare the command on the host before
+                running it.
+              </p>
+            )}
+          </fieldset>
         </div>
         <figure className="qr-figure">
-          <QrCode value={secret.join_url} label="QR code of the join link: scan it with a phone at the rack" />
-          <figcaption className="muted">Scan at the rack to open the join page</figcaption>
+          <QrCode
+            value={content === 'command' ? secret.join_command : secret.join_url}
+            label={
+              content === 'command'
+                ? 'QR code of the join command: scan it at the rack and paste the text into a root shell'
+                : 'QR code of the phone join page link'
+            }
+          />
+          <figcaption className="muted">
+            {content === 'command' ? 'Scan at the rack: the text is the command' : 'Scan to open the join page'}
+          </figcaption>
         </figure>
       </div>
       <h3>On the host</h3>
