@@ -11,6 +11,7 @@ describe('audit CSV export', () => {
         action: 'host.rejected',
         target_type: 'host',
         target_id: 'h1',
+        batch_id: null,
         detail: { reason: 'a, "b"' },
       },
       {
@@ -20,6 +21,7 @@ describe('audit CSV export', () => {
         action: 'token.created',
         target_type: 'token',
         target_id: null,
+        batch_id: null,
         detail: {},
       },
     ]);
