@@ -102,13 +102,24 @@ export function lockDataDir(paths: DataPaths): { release(): void } {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const holder = readHolder(paths.lock);
-    if (holder && holder.host === me.host && alive(holder.pid) && holder.pid !== process.pid) {
-      throw new DataDirBusyError(paths.dir, holder);
-    }
-    if (holder && holder.host !== me.host) throw new DataDirBusyError(paths.dir, holder);
+    if (holder && !isStale(holder, me.host)) throw new DataDirBusyError(paths.dir, holder);
     rmSync(paths.lock, { force: true });
   }
   throw new Error(`could not take the lock ${paths.lock}`);
+}
+
+/** When this process started: a lock older than that with our own pid was left by an earlier process. */
+const processStartedAt = () => Date.now() - process.uptime() * 1000;
+
+/**
+ * A lock is stale when its holder is gone: on this host, its pid is not running, or it is
+ * our own pid but older than this process (a container's pid 1 after a restart). A lock
+ * from another host (a shared disk) is never taken over.
+ */
+function isStale(holder: { pid: number; host: string; started: string }, host: string): boolean {
+  if (holder.host !== host) return false;
+  if (holder.pid === process.pid) return Date.parse(holder.started) < processStartedAt() - 1000;
+  return !alive(holder.pid);
 }
 
 function readHolder(path: string): { pid: number; host: string; started: string } | null {

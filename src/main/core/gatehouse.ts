@@ -66,9 +66,9 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   const credentials = createCredentialCache();
   store.onCommit((committed) => {
     for (const event of committed) {
-      // Any change to a host (status, credential, deletion) drops its cached credentials.
-      if (event.topic === 'hosts' && event.action !== 'heartbeats') {
-        for (const id of event.ids ?? (event.id ? [event.id] : [])) credentials.invalidate(id);
+      // The store names every host whose status or credential a commit changed.
+      if (event.topic === 'hosts' && event.action === 'credentials_changed') {
+        for (const id of event.ids ?? []) credentials.invalidate(id);
       }
       events.publish(event);
     }

@@ -97,7 +97,16 @@ function whereOf(q: HostQuery): { sql: string; params: unknown[] } {
   if (q.connectivity === 'ONLINE') add('h.last_seen_at >= ?', q.onlineSince);
   if (q.connectivity === 'OFFLINE') add('h.last_seen_at < ?', q.onlineSince);
   if (q.label) add('EXISTS (SELECT 1 FROM json_each(h.labels) WHERE value = ?)', q.label);
-  for (const term of q.terms ?? []) add("h.search_text LIKE ? ESCAPE '\\'", likePattern(term));
+  // Terms of three characters or more go through the trigram index; shorter ones scan.
+  const terms = (q.terms ?? []).map((t) => t.toLowerCase());
+  const indexed = terms.filter((t) => t.length >= 3);
+  if (indexed.length) {
+    add(
+      'h.rowid IN (SELECT rowid FROM hosts_search WHERE hosts_search MATCH ?)',
+      indexed.map((t) => `"${t.replaceAll('"', '""')}"`).join(' AND '),
+    );
+  }
+  for (const term of terms.filter((t) => t.length < 3)) add("h.search_text LIKE ? ESCAPE '\\'", likePattern(term));
   if (q.ids) add('h.id IN (SELECT value FROM json_each(?))', JSON.stringify(q.ids));
   return { sql: clauses.join(' AND '), params };
 }

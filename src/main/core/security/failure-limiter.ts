@@ -11,27 +11,46 @@ import type { Clock } from '../services/clock';
  *
  * `admit` reserves a slot before the request's body arrives: requests whose outcome
  * is not known yet count as possible failures, so 25 slow-body guesses sent at once
- * cannot all slip past a limit of 10. A request over the budget waits for an earlier
- * one to finish (a success frees its slot) instead of being refused.
+ * cannot all slip past a limit of 10. Each success in the window earns the key one more
+ * slot (a rack behind NAT that keeps succeeding enrols at full concurrency; a guesser
+ * never earns any). A request over the budget waits for an earlier one to finish
+ * instead of being refused.
  */
-export function createFailureLimiter(options: { limit: number; windowMs: number; clock: Clock; maxWaiting?: number }) {
+export function createFailureLimiter(options: {
+  limit: number;
+  windowMs: number;
+  clock: Clock;
+  maxWaiting?: number;
+  maxEarned?: number;
+}) {
   const failures = new Map<string, number[]>();
+  /** Successes in the window, per key (capped): each earns one more concurrent slot. */
+  const successes = new Map<string, number[]>();
+  const maxEarned = options.maxEarned ?? 256;
   const inFlight = new Map<string, number>();
   const waiting = new Map<string, (() => void)[]>();
   const maxWaiting = options.maxWaiting ?? 256;
 
-  function recent(key: string, now: number): number[] {
-    const times = (failures.get(key) ?? []).filter((t) => now - t < options.windowMs);
-    if (times.length === 0) failures.delete(key);
-    else failures.set(key, times);
+  function recentIn(map: Map<string, number[]>, key: string, now: number): number[] {
+    const times = (map.get(key) ?? []).filter((t) => now - t < options.windowMs);
+    if (times.length === 0) map.delete(key);
+    else map.set(key, times);
     return times;
   }
+  const recent = (key: string, now: number) => recentIn(failures, key, now);
 
   function retryAfter(key: string): number {
     const now = options.clock.now();
     const times = recent(key, now);
     if (times.length < options.limit) return 0;
     return Math.max(1, Math.ceil((times[times.length - options.limit]! + options.windowMs - now) / 1000));
+  }
+
+  function recordSuccess(key: string): void {
+    const now = options.clock.now();
+    const times = recentIn(successes, key, now);
+    times.push(now);
+    successes.set(key, times.slice(-maxEarned));
   }
 
   function release(key: string): void {
@@ -56,7 +75,8 @@ export function createFailureLimiter(options: { limit: number; windowMs: number;
       for (;;) {
         const blocked = retryAfter(key);
         if (blocked > 0) return { retryAfter: blocked };
-        const budget = options.limit - recent(key, options.clock.now()).length;
+        const now = options.clock.now();
+        const budget = options.limit - recent(key, now).length + recentIn(successes, key, now).length;
         if ((inFlight.get(key) ?? 0) < budget) break;
         const queue = waiting.get(key) ?? [];
         if (queue.length >= maxWaiting) return { retryAfter: 1 };
@@ -71,6 +91,7 @@ export function createFailureLimiter(options: { limit: number; windowMs: number;
           if (settled) return;
           settled = true;
           if (failed) this.recordFailure(key);
+          else recordSuccess(key);
           release(key);
         },
       };
@@ -87,6 +108,7 @@ export function createFailureLimiter(options: { limit: number; windowMs: number;
     sweep(): void {
       const now = options.clock.now();
       for (const key of failures.keys()) recent(key, now);
+      for (const key of successes.keys()) recentIn(successes, key, now);
     },
   };
 }

@@ -4,6 +4,8 @@ import type { Repositories, UnitOfWork } from './store';
 /** One open write transaction of an engine, as the group committer drives it. */
 export interface EngineTransaction {
   repositories: Repositories;
+  /** False once the engine itself has ended the transaction (SQLite does so on SQLITE_FULL). */
+  isOpen(): boolean;
   savepoint(): Promise<void>;
   release(): Promise<void>;
   rollbackToSavepoint(): Promise<void>;
@@ -27,6 +29,26 @@ interface Pending {
 
 type Outcome = { ok: true; value: unknown; events: AdminEvent[] } | { ok: false; error: unknown };
 
+/** Host changes that end or replace a credential; the unit announces them so caches drop it. */
+const CREDENTIAL_CHANGES = ['setStatus', 'retire', 'delete', 'promoteNextCredential', 'setNextCredential'] as const;
+
+/**
+ * The unit's view of the repositories: every host change that can end or replace a
+ * credential is noted, whichever service made it, and announced after commit as one
+ * `credentials_changed` event naming those hosts.
+ */
+function watchedRepositories(repositories: Repositories, touched: Set<string>): Repositories {
+  const hosts = { ...repositories.hosts };
+  for (const name of CREDENTIAL_CHANGES) {
+    const original = repositories.hosts[name] as (id: string, ...rest: never[]) => Promise<unknown>;
+    (hosts as Record<string, unknown>)[name] = (id: string, ...rest: never[]) => {
+      touched.add(id);
+      return original(id, ...rest);
+    };
+  }
+  return { ...repositories, hosts };
+}
+
 /**
  * Group commit: every unit of work queued in one turn of the event loop runs in one
  * transaction, each inside its own savepoint, and is answered after the one commit.
@@ -40,13 +62,20 @@ export function createGroupCommitter(options: GroupCommitOptions) {
 
   async function runUnit(tx: EngineTransaction, unit: Pending): Promise<Outcome> {
     const events: AdminEvent[] = [];
-    const uow: UnitOfWork = { ...tx.repositories, emit: (event) => events.push(event) };
+    const touched = new Set<string>();
+    const uow: UnitOfWork = {
+      ...watchedRepositories(tx.repositories, touched),
+      emit: (event) => events.push(event),
+    };
     await tx.savepoint();
     try {
       const value = await unit.work(uow);
       await tx.release();
+      if (touched.size) events.push({ topic: 'hosts', action: 'credentials_changed', ids: [...touched] });
       return { ok: true, value, events };
     } catch (error) {
+      // The engine ended the whole transaction (a full disk): the batch fails with the cause.
+      if (!tx.isOpen()) throw error;
       await tx.rollbackToSavepoint();
       await tx.release();
       return { ok: false, error: options.classify(error) };

@@ -3,8 +3,10 @@ import type { AdminEvent } from '../../../shared/domain';
 import { openConnection, type Db } from '../db/connection';
 import { migrate } from '../db/migrate';
 import { MIGRATIONS } from '../db/migrations';
+import { createApprovalRuleRepository } from '../repositories/approval-rule-repository';
 import { createAuditRepository } from '../repositories/audit-repository';
 import { createCredentialRepository } from '../repositories/credential-repository';
+import { createExpectedHostRepository } from '../repositories/expected-host-repository';
 import { createHostRepository } from '../repositories/host-repository';
 import { createIdempotencyRepository } from '../repositories/idempotency-repository';
 import { createSettingsRepository } from '../repositories/settings-repository';
@@ -49,6 +51,8 @@ export function sqliteRepositories(db: Db): Repositories {
     idempotency: createIdempotencyRepository(db),
     settings: createSettingsRepository(db),
     credentials: createCredentialRepository(db),
+    expectedHosts: createExpectedHostRepository(db),
+    approvalRules: createApprovalRuleRepository(db),
   };
 }
 
@@ -80,6 +84,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   const exec = (sql: string) => async () => void writer.exec(sql);
   const transaction: EngineTransaction = {
     repositories: writeRepos,
+    isOpen: () => writer.inTransaction,
     savepoint: exec('SAVEPOINT unit'),
     release: exec('RELEASE unit'),
     rollbackToSavepoint: exec('ROLLBACK TO unit'),
@@ -97,9 +102,9 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
         return transaction;
       } catch (error) {
         const code = (error as { code?: string }).code ?? '';
-        if (!/^SQLITE_BUSY/.test(code) || Date.now() + wait > deadline) throw error;
+        if (!/^SQLITE_BUSY/.test(code) || Date.now() >= deadline) throw error;
       }
-      await sleep(wait);
+      await sleep(Math.min(wait, Math.max(1, deadline - Date.now())));
     }
   }
 

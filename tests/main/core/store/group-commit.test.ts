@@ -154,7 +154,8 @@ describe('group commit', () => {
 function fakeEngine(options: { failCommit?: boolean; failBegin?: boolean }) {
   const log: string[] = [];
   const tx: EngineTransaction = {
-    repositories: {} as Repositories,
+    repositories: { hosts: {} } as unknown as Repositories,
+    isOpen: () => true,
     savepoint: async () => void log.push('savepoint'),
     release: async () => void log.push('release'),
     rollbackToSavepoint: async () => void log.push('rollback-to'),
