@@ -38,9 +38,9 @@ beforeAll(async () => {
   dataDir = tempDir();
   port = await freePort();
   // The saved LAN settings the desktop app starts its listener with.
-  const seed = createGatehouse({ databaseFile: join(dataDir, 'gatehouse.db'), secretKey: randomBytes(32) });
-  seed.settings.update({ lan_port: port, lan_bind: '127.0.0.1' }, 'test');
-  seed.close();
+  const seed = await createGatehouse({ databaseFile: join(dataDir, 'gatehouse.db'), secretKey: randomBytes(32) });
+  await seed.settings.update({ lan_port: port, lan_bind: '127.0.0.1' }, 'test');
+  await seed.close();
   app.userData = dataDir;
   desktop = (await startDesktop())!;
 });
@@ -70,18 +70,19 @@ describe('the desktop shell under a stand-in Electron', () => {
 
   it('forwards every change to the window, counts pending hosts in the tray and notifies', async () => {
     const token = await invoke<{ token: string }>('tokens.create', { expires_in_hours: 1, max_uses: 1 });
-    const registered = desktop.gatehouse.enrolment.register(
+    const registered = await desktop.gatehouse.enrolment.register(
       { token: token.token, hostname: 'tray-host', machine_id: 'machine-tray-0001' },
       '10.0.0.9',
     );
     expect(window().webContents.sent.some((m) => m.channel === IPC_EVENT_CHANNEL)).toBe(true);
-    expect(Tray.last!.tooltip).toBe('Gatehouse — 1 host waiting for approval');
+    await vi.waitFor(() => expect(Tray.last!.tooltip).toBe('Gatehouse — 1 host waiting for approval'));
+    await vi.waitFor(() => expect(Notification.shown.length).toBeGreaterThan(0));
     expect(Notification.shown.at(-1)).toEqual({
       title: 'Host waiting for approval: tray-host',
       body: `Verification code ${registered.verification_code.slice(0, 3)} ${registered.verification_code.slice(3)} · from 10.0.0.9`,
     });
     await invoke('hosts.approve', { id: registered.host_id });
-    expect(Tray.last!.tooltip).toBe('Gatehouse — No host waiting');
+    await vi.waitFor(() => expect(Tray.last!.tooltip).toBe('Gatehouse — No host waiting'));
   });
 
   it('copies a secret for the window only, and protects the window while a secret is shown', async () => {
@@ -99,5 +100,26 @@ describe('the desktop shell under a stand-in Electron', () => {
   it('says a restart is needed once the saved LAN settings differ from the running listener', async () => {
     await invoke('settings.update', { lan_port: port + 1 });
     expect((await invoke<SystemInfo>('system.info')).restart_required).toBe(true);
+  });
+});
+
+describe('a desktop start that fails', () => {
+  it('shows the cause in a dialog and exits, instead of leaving a windowless process holding the lock', async () => {
+    await desktop.shutdown();
+    const { default: Database } = await import('better-sqlite3');
+    const newer = new Database(join(dataDir, 'gatehouse.db'));
+    newer.pragma('user_version = 999');
+    newer.close();
+    const { dialog } = await import('./electron-stand-in');
+    dialog.showErrorBox.mockClear();
+    app.exit.mockClear();
+    expect(await startDesktop()).toBeUndefined();
+    expect(dialog.showErrorBox).toHaveBeenCalledWith(
+      'Gatehouse could not start',
+      expect.stringMatching(/newer than this Gatehouse/),
+    );
+    expect(app.exit).toHaveBeenCalledWith(1);
+    // Nothing is left holding the data directory: the lock file is gone.
+    expect(existsSync(join(dataDir, 'gatehouse.lock'))).toBe(false);
   });
 });

@@ -11,8 +11,8 @@ let g: TestGatehouse;
 let unregister: () => void;
 const unknownErrors: unknown[] = [];
 
-beforeEach(() => {
-  g = makeGatehouse();
+beforeEach(async () => {
+  g = await makeGatehouse();
   unregister = registerAdminIpc({
     ipcMain: ipcMain as never,
     handlers: g.handlers,
@@ -21,9 +21,9 @@ beforeEach(() => {
     onUnknownError: (e) => unknownErrors.push(e),
   });
 });
-afterEach(() => {
+afterEach(async () => {
   unregister();
-  g.dispose();
+  await g.dispose();
 });
 
 const frame = (url: string, parent: unknown = null) => ({ senderFrame: { url, parent } });
@@ -54,7 +54,7 @@ describe('IPC handlers', () => {
       const result = await call('tokens.list', {}, event);
       expect(result).toEqual({ ok: false, error: { code: 'FORBIDDEN', message: expect.any(String) } });
     }
-    expect(g.audit.list({}).entries).toHaveLength(0);
+    expect((await g.audit.list({})).entries).toHaveLength(0);
   });
 
   it('answer bad arguments with the contract error, as the HTTP routes do', async () => {
@@ -73,9 +73,22 @@ describe('IPC handlers', () => {
   });
 
   it('turn an unexpected failure into INTERNAL without its details', async () => {
-    g.db.close();
+    unregister();
+    unregister = registerAdminIpc({
+      ipcMain: ipcMain as never,
+      handlers: {
+        ...g.handlers,
+        'tokens.list': () => {
+          throw new Error('disk exploded at /var/lib/secret-path');
+        },
+      },
+      appUrl: APP_URL,
+      actor: 'desktop:alice',
+      onUnknownError: (e) => unknownErrors.push(e),
+    });
     const result = await call('tokens.list', {});
     expect(result).toEqual({ ok: false, error: { code: 'INTERNAL', message: expect.stringContaining('log') } });
+    expect(JSON.stringify(result)).not.toContain('secret-path');
     expect(unknownErrors.length).toBeGreaterThan(0);
   });
 });
