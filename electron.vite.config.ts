@@ -22,8 +22,12 @@ export default defineConfig({
   main: {
     build: {
       rolldownOptions: {
-        // Two entries: the Electron shell and the Electron-free headless server.
-        input: { index: resolve('src/main/index.ts'), serve: resolve('src/main/serve.ts') },
+        // The Electron shell, and two Electron-free entries: the headless server and the `gatehouse` command.
+        input: {
+          index: resolve('src/main/index.ts'),
+          serve: resolve('src/main/serve.ts'),
+          gatehouse: resolve('src/main/core/cli/gatehouse-main.ts'),
+        },
       },
     },
   },
