@@ -31,10 +31,14 @@ export function createFailureLimiter(options: {
   const waiting = new Map<string, (() => void)[]>();
   const maxWaiting = options.maxWaiting ?? 256;
 
+  /** The key's times still in the window (kept oldest first, so expired ones leave from the front). */
   function recentIn(map: Map<string, number[]>, key: string, now: number): number[] {
-    const times = (map.get(key) ?? []).filter((t) => now - t < options.windowMs);
+    const times = map.get(key);
+    if (!times) return [];
+    let expired = 0;
+    while (expired < times.length && now - times[expired]! >= options.windowMs) expired++;
+    if (expired) times.splice(0, expired);
     if (times.length === 0) map.delete(key);
-    else map.set(key, times);
     return times;
   }
   const recent = (key: string, now: number) => recentIn(failures, key, now);
@@ -50,7 +54,8 @@ export function createFailureLimiter(options: {
     const now = options.clock.now();
     const times = recentIn(successes, key, now);
     times.push(now);
-    successes.set(key, times.slice(-maxEarned));
+    if (times.length > maxEarned) times.splice(0, times.length - maxEarned);
+    successes.set(key, times);
   }
 
   function release(key: string): void {

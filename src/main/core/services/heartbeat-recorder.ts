@@ -1,7 +1,9 @@
 import type { Store } from '../store/store';
 
 /** A flush names the hosts that beat when there are at most this many; past that only the count travels. */
-const IDS_IN_EVENT = 2_000;
+const IDS_IN_EVENT = 500;
+/** Rows written per commit of a flush. */
+const FLUSH_SLICE = 2_000;
 
 /**
  * Coalesces heartbeats: each is noted in memory and written in one transaction per
@@ -32,19 +34,24 @@ export function createHeartbeatRecorder(deps: { store: Store }) {
       pending = new Map();
       const batch = [...inFlight];
       try {
-        await deps.store.write(async (tx) => {
-          await tx.hosts.touchLastSeen(batch);
-          tx.emit({
-            topic: 'hosts',
-            action: 'heartbeats',
-            count: batch.length,
-            ...(batch.length <= IDS_IN_EVENT ? { ids: batch.map(([id]) => id) } : {}),
+        // In slices, each its own commit: 100,000 hosts beating never hold the loop for long.
+        for (let start = 0; start < batch.length; start += FLUSH_SLICE) {
+          const slice = batch.slice(start, start + FLUSH_SLICE);
+          await deps.store.write(async (tx) => {
+            await tx.hosts.touchLastSeen(slice);
+            tx.emit({
+              topic: 'hosts',
+              action: 'heartbeats',
+              count: slice.length,
+              ...(slice.length <= IDS_IN_EVENT ? { ids: slice.map(([id]) => id) } : {}),
+            });
           });
-        });
+          for (const [id] of slice) inFlight.delete(id);
+        }
         return batch.length;
       } catch (error) {
-        // Put the batch back (newer beats noted meanwhile win) and let the caller log it.
-        for (const [id, at] of batch) if (inFlight.has(id)) record(id, at);
+        // Put back what was not written (newer beats noted meanwhile win), and let the caller log it.
+        for (const [id, at] of inFlight) record(id, at);
         throw error;
       } finally {
         inFlight = new Map();

@@ -81,14 +81,19 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   const commitListeners = new Set<(events: AdminEvent[]) => void>();
   const batchListeners = new Set<(stats: { seconds: number; units: number }) => void>();
 
-  const exec = (sql: string) => async () => void writer.exec(sql);
+  // Prepared once: transaction control runs several times per batch.
+  const statement = (sql: string) => {
+    const prepared = writer.prepare(sql);
+    return async () => void prepared.run();
+  };
+  const beginImmediate = writer.prepare('BEGIN IMMEDIATE');
   const transaction: EngineTransaction = {
     repositories: writeRepos,
     isOpen: () => writer.inTransaction,
-    savepoint: exec('SAVEPOINT unit'),
-    release: exec('RELEASE unit'),
-    rollbackToSavepoint: exec('ROLLBACK TO unit'),
-    commit: exec('COMMIT'),
+    savepoint: statement('SAVEPOINT unit'),
+    release: statement('RELEASE unit'),
+    rollbackToSavepoint: statement('ROLLBACK TO unit'),
+    commit: statement('COMMIT'),
     rollback: async () => {
       if (writer.inTransaction) writer.exec('ROLLBACK');
     },
@@ -98,7 +103,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     const deadline = Date.now() + lockWaitMs;
     for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
       try {
-        writer.exec('BEGIN IMMEDIATE');
+        beginImmediate.run();
         return transaction;
       } catch (error) {
         const code = (error as { code?: string }).code ?? '';

@@ -30,6 +30,8 @@ export const fleet: Migration = {
       CREATE INDEX hosts_hostname ON hosts (hostname, id) WHERE retired_at IS NULL;
       CREATE INDEX hosts_last_seen ON hosts (last_seen_at, id) WHERE retired_at IS NULL;
       CREATE INDEX hosts_status_registered ON hosts (status, registered_at, id) WHERE retired_at IS NULL;
+      -- Replaced by hosts_status_registered, which serves the same look-ups.
+      DROP INDEX hosts_status;
       CREATE INDEX hosts_system_uuid ON hosts (system_uuid) WHERE retired_at IS NULL AND system_uuid IS NOT NULL;
       CREATE INDEX hosts_serial ON hosts (serial) WHERE retired_at IS NULL AND serial IS NOT NULL;
 
