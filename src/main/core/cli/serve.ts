@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { DataDirBusyError, findAppRoot } from '../data-dir';
+import { DataDirBusyError, dataPaths, ensureDataDir, findAppRoot } from '../data-dir';
+import { createRotatingLog } from '../log-file';
 import { startHeadless, type Headless } from '../headless';
 import { describeListenError, parseServeCommand, UsageError, type ServeOptions } from './serve-args';
 
@@ -32,7 +33,13 @@ export async function runServe(argv: string[], startDir: string): Promise<void> 
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }
-  const logger = pino({ name: 'gatehouse', level: process.env.GATEHOUSE_LOG_LEVEL ?? 'info' });
+  ensureDataDir(options.dataDir);
+  const logFile = createRotatingLog(dataPaths(options.dataDir).log);
+  // JSON lines on stdout (journald, docker) and in a bounded, rotated file in the data directory.
+  const logger = pino(
+    { name: 'gatehouse', level: process.env.GATEHOUSE_LOG_LEVEL ?? 'info' },
+    pino.multistream([{ stream: process.stdout }, { stream: logFile }]),
+  );
   const appRoot = findAppRoot(startDir);
   const { version } = JSON.parse(readFileSync(join(appRoot, 'package.json'), 'utf8')) as { version: string };
   let headless: Headless;

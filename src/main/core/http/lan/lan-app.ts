@@ -27,7 +27,7 @@ export function createLanApp(options: LanAppOptions): Express {
   app.set('etag', false);
   app.set('trust proxy', false);
   if (options.metrics) app.use(requestMetrics(options.metrics));
-  app.use(requestLog(options.logger), securityHeaders);
+  app.use(requestLog(options.logger, { summarised: ['/api/hosts/heartbeat'] }), securityHeaders);
   app.get('/api/health', (_req, res) => {
     res.json({ status: 'ok', version: options.version });
   });
