@@ -7,7 +7,10 @@ import { systemClock, type Clock } from './services/clock';
 import { createCredentialCache } from './services/credential-cache';
 import { createCredentialService, type CredentialService } from './services/credential-service';
 import { createInventoryService } from './services/inventory-service';
+import { createApprovalRuleService } from './services/approval-rule-service';
 import { createEnrolmentService, type EnrolmentService } from './services/enrolment-service';
+import { createEnrolmentSheet } from './services/enrolment-sheet';
+import { createExpectedHostService } from './services/expected-host-service';
 import { EventBus } from './services/event-bus';
 import { createHeartbeatRecorder, type HeartbeatRecorder } from './services/heartbeat-recorder';
 import { createHostService, type HostService } from './services/host-service';
@@ -86,9 +89,15 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   const audit = createAuditService({ store, clock });
   const settings = createSettingsService({ store, audit });
   await settings.reload();
+  // Another server sharing the store (team mode) changed them: read them again.
+  events.subscribe((event) => {
+    if (event.topic === 'settings') void settings.reload().catch(() => {});
+  });
   const heartbeats = createHeartbeatRecorder({ store });
   const tokens = createTokenService({ store, audit, settings, clock, secretBox, endpoint: endpointOf });
-  const hosts = createHostService({ store, audit, settings, clock, heartbeats });
+  const expected = createExpectedHostService({ store, audit, clock });
+  const rules = createApprovalRuleService({ store, audit, clock });
+  const hosts = createHostService({ store, audit, settings, clock, heartbeats, expected });
   const enrolment = createEnrolmentService({
     store,
     tokenService: tokens,
@@ -97,6 +106,8 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     secretBox,
     heartbeats,
     credentials,
+    expected,
+    rules,
   });
   let system: SystemService | undefined;
   const running = (): SystemService => {
@@ -112,6 +123,9 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     settings,
     credentials: credentialService,
     inventory: createInventoryService({ hosts }),
+    expected,
+    rules,
+    sheet: createEnrolmentSheet({ store, audit, clock, settings, secretBox, tokens, endpoint: endpointOf }),
     // Late-bound: the listeners that make up the system exist only after the core.
     system: { info: () => running().info(), regenerateCertificate: (actor) => running().regenerateCertificate(actor) },
   });

@@ -11,7 +11,7 @@ import { startRuntime, type Runtime } from '../core/runtime';
 import { createClipboardGuard } from './clipboard-guard';
 import { isTrustedSender, registerAdminIpc } from './ipc';
 import { loadDesktopSecretKey } from './secret-key';
-import { createPendingTray, notifyPendingHost } from './tray';
+import { createPendingTray, notifyOffline, notifyPendingHost } from './tray';
 import { createMainWindow } from './window';
 
 /** Where the packaged or development build keeps its pieces. */
@@ -115,12 +115,21 @@ export async function startDesktop(): Promise<DesktopApp | undefined> {
   });
 
   const tray = createPendingTray({ iconPath: where.trayIcon, onOpen: () => show('hosts'), onQuit: () => app.quit() });
+  let offline: number | undefined;
   const refreshTray = () =>
     gatehouse.hosts.counts().then(
-      (counts) => tray.update(counts.by_status.PENDING),
+      (counts) => {
+        const now = counts.by_connectivity.OFFLINE;
+        tray.update(counts.by_status.PENDING, now);
+        // Compared with the last count: a drop is news; the first count after start is not.
+        if (offline !== undefined && now > offline) notifyOffline(now - offline, now, () => show('hosts'));
+        offline = now;
+      },
       (error: unknown) => logger.warn({ err: error }, 'tray count failed'),
     );
   void refreshTray();
+  // Hosts go offline by silence, not by an event: look every 30 s.
+  const offlineWatch = setInterval(() => void refreshTray(), 30_000);
   const unsubscribe = gatehouse.events.subscribe((event) => {
     window?.webContents.send(IPC_EVENT_CHANNEL, event);
     if (event.topic !== 'hosts') return;
@@ -139,6 +148,7 @@ export async function startDesktop(): Promise<DesktopApp | undefined> {
     ipcMain.removeHandler(IPC_DESKTOP_CHANNELS.copySecret);
     ipcMain.removeAllListeners(IPC_DESKTOP_CHANNELS.secretOnScreen);
     guard.dispose();
+    clearInterval(offlineWatch);
     tray.destroy();
     await runtime.stop();
   };
