@@ -118,12 +118,17 @@ export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv): T
     );
   }
   let adminUrl: string;
+  let pin: string | undefined;
   try {
-    const endpoint = JSON.parse(readFileSync(join(options.dataDir, 'endpoint.json'), 'utf8')) as {
-      admin_url?: unknown;
-    };
+    const endpoint = JSON.parse(readFileSync(join(options.dataDir, 'endpoint.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     if (typeof endpoint.admin_url !== 'string') throw new Error('no admin_url');
     adminUrl = endpoint.admin_url;
+    // An HTTPS admin listener (team mode) is pinned like the LAN one, by the fingerprint the server wrote.
+    const fingerprint = endpoint.admin_tls_fingerprint ?? endpoint.tls_fingerprint;
+    if (adminUrl.startsWith('https:')) pin = options.pin ?? (typeof fingerprint === 'string' ? fingerprint : undefined);
   } catch {
     throw new CliError(
       'UNAVAILABLE',
@@ -131,9 +136,9 @@ export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv): T
       EXIT.unavailable,
     );
   }
-  if (credential) return { url: adminUrl, bearer: credential };
+  if (credential) return { url: adminUrl, bearer: credential, pin };
   try {
-    return { url: adminUrl, bearer: readFileSync(join(options.dataDir, 'admin-token'), 'utf8').trim() };
+    return { url: adminUrl, bearer: readFileSync(join(options.dataDir, 'admin-token'), 'utf8').trim(), pin };
   } catch {
     throw new CliError(
       'UNAUTHORIZED',
