@@ -114,6 +114,8 @@ export interface Settings {
   lan_bind: string;
   /** The URL hosts are told to use; null picks this machine's first LAN address. */
   advertise_url: string | null;
+  /** Approved hosts silent for longer than this many days are disabled (audited); null: never. */
+  disable_offline_after_days: number | null;
 }
 
 /** What is running now, for the Settings page. */
@@ -134,7 +136,7 @@ export interface SystemInfo {
  * clients patch the rows they hold instead of refetching whole lists.
  */
 export interface AdminEvent {
-  topic: 'tokens' | 'hosts' | 'audit' | 'settings';
+  topic: 'tokens' | 'hosts' | 'audit' | 'settings' | 'rules' | 'expected';
   action: string;
   id?: string;
   /** Several records changed at once (a bulk decision, a heartbeat flush). */
@@ -161,3 +163,53 @@ export interface AdminCredential {
 }
 
 export type CreatedCredential = AdminCredential & { credential: string };
+
+/** A row of a rack import: a machine Gatehouse expects, recognised by serial, system UUID or MAC. */
+export interface ExpectedHost {
+  id: string;
+  import_id: string;
+  line: number;
+  hostname: string;
+  serial: string | null;
+  system_uuid: string | null;
+  mac: string | null;
+  labels: string[];
+  position: string | null;
+  auto_approve: boolean;
+  /** The host that claimed this row (approved as it); a later match on it is flagged as a clone. */
+  claimed_by: string | null;
+  claimed_at: string | null;
+  created_at: string;
+  created_by: string;
+}
+
+export interface ExpectedImportResult {
+  import_id: string;
+  imported: number;
+  /** One per refused row (the header is line 1); good rows are kept. */
+  errors: { line: number; reason: string }[];
+}
+
+/** Conditions on what a request reports and where it comes from; every one given must hold. */
+export interface ApprovalRuleMatch {
+  vendor?: string;
+  model?: string;
+  /** The source address lies in this network. */
+  cidr?: string;
+  /** The request carries this label (its own or its token's). */
+  label?: string;
+  token_id?: string;
+}
+
+/** A standing approval: matching requests are approved by themselves, up to max_count (0 = no cap). */
+export interface ApprovalRule {
+  id: string;
+  name: string;
+  position: number;
+  enabled: boolean;
+  match: ApprovalRuleMatch;
+  max_count: number;
+  used_count: number;
+  created_at: string;
+  created_by: string;
+}

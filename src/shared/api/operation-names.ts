@@ -29,6 +29,14 @@ export const OPERATION_NAMES = [
   'credentials.create',
   'credentials.revoke',
   'inventory.export',
+  'expected.import',
+  'expected.list',
+  'expected.sheet',
+  'rules.list',
+  'rules.create',
+  'rules.reorder',
+  'rules.update',
+  'rules.delete',
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];

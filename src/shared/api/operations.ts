@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type {
   AdminCredential,
+  ApprovalRule,
+  ExpectedHost,
+  ExpectedImportResult,
   AuditEntry,
   CreatedCredential,
   BulkResult,
@@ -206,6 +209,70 @@ export const operations = {
     input: s.inventoryInput,
     status: 200,
     raw: true,
+  }),
+  /** Rack import: good rows kept, each bad row refused with its line and reason. */
+  'expected.import': op<ExpectedImportResult>()({
+    access: 'admin',
+    method: 'POST',
+    path: `${BASE}/expected-hosts/import`,
+    input: s.importExpectedHostsInput,
+    status: 200,
+  }),
+  'expected.list': op<{ expected_hosts: ExpectedHost[]; total_count: number }>()({
+    access: 'read',
+    method: 'GET',
+    path: `${BASE}/expected-hosts`,
+    input: s.listExpectedHostsInput,
+    status: 200,
+  }),
+  /**
+   * The enrolment sheet of an import: one single-use token per unclaimed row (minted for
+   * rows without a usable one), as printable A4 HTML cards with a QR of each join command.
+   */
+  'expected.sheet': op<{ content_type: string; data: string }>()({
+    access: 'admin',
+    method: 'GET',
+    path: `${BASE}/expected-hosts/sheet`,
+    input: s.enrolmentSheetInput,
+    status: 200,
+    raw: true,
+  }),
+  'rules.list': op<{ rules: ApprovalRule[] }>()({
+    access: 'read',
+    method: 'GET',
+    path: `${BASE}/approval-rules`,
+    input: z.strictObject({}),
+    status: 200,
+  }),
+  'rules.create': op<ApprovalRule>()({
+    access: 'admin',
+    method: 'POST',
+    path: `${BASE}/approval-rules`,
+    input: s.createApprovalRuleInput,
+    status: 201,
+  }),
+  /** The evaluation order: the ids of every rule, first evaluated first. */
+  'rules.reorder': op<{ rules: ApprovalRule[] }>()({
+    access: 'admin',
+    method: 'POST',
+    path: `${BASE}/approval-rules/reorder`,
+    input: s.reorderApprovalRulesInput,
+    status: 200,
+  }),
+  /** Rename, enable or disable, change conditions or cap, or move one rule. */
+  'rules.update': op<ApprovalRule>()({
+    access: 'admin',
+    method: 'POST',
+    path: `${BASE}/approval-rules/:id`,
+    input: s.updateApprovalRuleInput,
+    status: 200,
+  }),
+  'rules.delete': op<void>()({
+    access: 'admin',
+    method: 'DELETE',
+    path: `${BASE}/approval-rules/:id`,
+    input: s.idParams,
+    status: 204,
   }),
 } as const satisfies Record<OperationName, OperationSpec<z.ZodType, unknown>>;
 

@@ -37,6 +37,8 @@ export const createTokenInput = z
     labels: labels.optional(),
     auto_approve: z.boolean().optional(),
     allowed_cidrs: z.array(cidr).max(64).optional(),
+    /** Hosts registered with this token are deleted after this long offline (ephemeral hosts). */
+    ephemeral_offline_minutes: z.number().int().min(1).max(525_600).optional(),
   })
   .refine((v) => (v.expires_in_hours === undefined) !== (v.expires_at === undefined), {
     message: 'give exactly one of expires_in_hours or expires_at',
@@ -122,6 +124,7 @@ export const updateSettingsInput = z.strictObject({
     .regex(/^https?:\/\/[^/\s]+$/, 'advertise_url: http(s)://host[:port]')
     .nullable()
     .optional(),
+  disable_offline_after_days: z.number().int().min(1).max(3650).nullable().optional(),
 });
 
 /** A MAC address as `aa:bb:cc:dd:ee:ff` (any case; `-` separators accepted and normalised). */
@@ -193,3 +196,61 @@ export const createCredentialInput = z.strictObject({
 });
 
 export const inventoryInput = z.strictObject({ format: z.enum(['ansible', 'json', 'csv']).optional() });
+
+export const importExpectedHostsInput = z.strictObject({
+  /** CSV text: a header row naming hostname, serial, system_uuid, mac, labels, position in any order. */
+  csv: z.string().min(1).max(4_000_000),
+  /** Each row's first matching request is approved by itself. */
+  auto_approve: z.boolean().optional(),
+});
+
+export const listExpectedHostsInput = z.strictObject({
+  import_id: uuid.optional(),
+  limit: integerish(1, 10_000).optional(),
+});
+
+export const enrolmentSheetInput = z.strictObject({
+  import_id: uuid,
+  /** How long the minted tokens stay valid (default a week). */
+  expires_in_hours: z
+    .preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v), z.number().int().min(1).max(24 * 90))
+    .optional(),
+  /** Cards per A4 page. */
+  per_page: integerish(1, 12).optional(),
+});
+
+const ruleText = (max: number) => z.string().trim().min(1).max(max);
+export const approvalRuleMatch = z
+  .strictObject({
+    vendor: ruleText(128).optional(),
+    model: ruleText(128).optional(),
+    cidr: cidr.optional(),
+    label: label.optional(),
+    token_id: uuid.optional(),
+  })
+  .refine((m) => Object.values(m).some((v) => v !== undefined), {
+    message: 'give at least one condition (vendor, model, cidr, label or token_id)',
+  });
+
+const ruleName = z.string().trim().min(1).max(100);
+
+export const createApprovalRuleInput = z.strictObject({
+  name: ruleName,
+  match: approvalRuleMatch,
+  /** How many hosts this rule may approve; 0 = no cap. */
+  max_count: z.number().int().min(0).max(100_000),
+  enabled: z.boolean().optional(),
+  /** 1-based place in the evaluation order; default last. */
+  position: z.number().int().min(1).optional(),
+});
+
+export const updateApprovalRuleInput = z.strictObject({
+  id: uuid,
+  name: ruleName.optional(),
+  match: approvalRuleMatch.optional(),
+  max_count: z.number().int().min(0).max(100_000).optional(),
+  enabled: z.boolean().optional(),
+  position: z.number().int().min(1).optional(),
+});
+
+export const reorderApprovalRulesInput = z.strictObject({ ids: z.array(uuid).min(1).max(1000) });

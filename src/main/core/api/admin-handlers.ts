@@ -1,7 +1,10 @@
 import type { OperationName, OperationOutput, ParsedInput } from '../../../shared/api/operations';
 import type { Scope } from '../../../shared/api/scopes';
+import type { ApprovalRuleService } from '../services/approval-rule-service';
 import type { AuditService } from '../services/audit-service';
 import type { CredentialService } from '../services/credential-service';
+import type { EnrolmentSheet } from '../services/enrolment-sheet';
+import type { ExpectedHostService } from '../services/expected-host-service';
 import type { InventoryService } from '../services/inventory-service';
 import type { HostService } from '../services/host-service';
 import type { SettingsService } from '../services/settings-service';
@@ -27,6 +30,9 @@ export interface AdminServices {
   system: SystemService;
   credentials: CredentialService;
   inventory: InventoryService;
+  expected: ExpectedHostService;
+  rules: ApprovalRuleService;
+  sheet: EnrolmentSheet;
 }
 
 /** One handler per contract operation; each is a single call into a service. */
@@ -57,5 +63,13 @@ export function createAdminHandlers(s: AdminServices): AdminHandlers {
     'credentials.create': (input, ctx) => s.credentials.create(input, ctx.actor),
     'credentials.revoke': (input, ctx) => s.credentials.revoke(input.id, ctx.actor),
     'inventory.export': (input) => s.inventory.export(input.format ?? 'ansible'),
+    'expected.import': (input, ctx) => s.expected.import(input, ctx.actor),
+    'expected.list': (input) => s.expected.list(input),
+    'expected.sheet': (input, ctx) => s.sheet.sheet(input, ctx.actor),
+    'rules.list': () => s.rules.list(),
+    'rules.create': (input, ctx) => s.rules.create(input, ctx.actor),
+    'rules.reorder': (input, ctx) => s.rules.reorder(input.ids, ctx.actor),
+    'rules.update': (input, ctx) => s.rules.update(input, ctx.actor),
+    'rules.delete': (input, ctx) => s.rules.delete(input.id, ctx.actor),
   };
 }

@@ -111,6 +111,11 @@ const settings = z.strictObject({
   lan_port: z.number().int().min(1).max(65_535),
   lan_bind: z.string(),
   advertise_url: z.string().nullable(),
+  disable_offline_after_days: z
+    .number()
+    .int()
+    .nullable()
+    .describe('Approved hosts silent longer than this are disabled; null: never.'),
 });
 
 const systemInfo = z.strictObject({
@@ -149,6 +154,50 @@ const createdCredential = adminCredential.extend({
 });
 const credentialList = z.strictObject({ credentials: z.array(adminCredential) });
 const auditPage = z.strictObject({ entries: z.array(auditEntry), next_cursor: z.number().int().nullable() });
+const expectedHost = z.strictObject({
+  id: uuid,
+  import_id: uuid,
+  line: z.number().int().min(2).describe('The CSV line the row came from (the header is line 1).'),
+  hostname: z.string(),
+  serial: z.string().nullable(),
+  system_uuid: z.string().nullable(),
+  mac: z.string().nullable(),
+  labels: z.array(z.string()),
+  position: z.string().nullable(),
+  auto_approve: z.boolean(),
+  claimed_by: uuid.nullable().describe('The host approved as this row; a later match on it is flagged as a clone.'),
+  claimed_at: nullableInstant,
+  created_at: instant,
+  created_by: z.string(),
+});
+const expectedHostList = z.strictObject({ expected_hosts: z.array(expectedHost), total_count: count });
+const expectedImport = z.strictObject({
+  import_id: uuid,
+  imported: count,
+  errors: z
+    .array(z.strictObject({ line: z.number().int().min(1), reason: z.string() }))
+    .describe('One per refused row; good rows are kept.'),
+});
+const approvalRule = z.strictObject({
+  id: uuid,
+  name: z.string(),
+  position: z.number().int().min(1).describe('Evaluation order: 1 first.'),
+  enabled: z.boolean(),
+  match: z
+    .strictObject({
+      vendor: z.string().optional(),
+      model: z.string().optional(),
+      cidr: z.string().optional(),
+      label: z.string().optional(),
+      token_id: uuid.optional(),
+    })
+    .describe('Every condition given must hold.'),
+  max_count: count.describe('How many hosts the rule may approve; 0 = no cap.'),
+  used_count: count,
+  created_at: instant,
+  created_by: z.string(),
+});
+const approvalRuleList = z.strictObject({ rules: z.array(approvalRule) });
 
 /** Named schemas, published under components/schemas and referenced by the operations. */
 const COMPONENTS: Record<string, z.ZodType> = {
@@ -169,6 +218,11 @@ const COMPONENTS: Record<string, z.ZodType> = {
   AdminCredential: adminCredential,
   CreatedCredential: createdCredential,
   CredentialList: credentialList,
+  ExpectedHost: expectedHost,
+  ExpectedHostList: expectedHostList,
+  ExpectedImport: expectedImport,
+  ApprovalRule: approvalRule,
+  ApprovalRuleList: approvalRuleList,
 };
 
 type OutputSchemas = { [N in OperationName]?: z.ZodType<OperationOutput<N>> };
@@ -198,6 +252,12 @@ export const OUTPUT_SCHEMAS = {
   'certificate.regenerate': systemInfo,
   'credentials.list': credentialList,
   'credentials.create': createdCredential,
+  'expected.import': expectedImport,
+  'expected.list': expectedHostList,
+  'rules.list': approvalRuleList,
+  'rules.create': approvalRule,
+  'rules.reorder': approvalRuleList,
+  'rules.update': approvalRule,
 } satisfies OutputSchemas as OutputSchemas;
 
 /** Content types of the operations served raw (not JSON) over HTTP. */
@@ -211,6 +271,11 @@ export const RAW_RESPONSES: Partial<Record<OperationName, Record<string, JsonObj
       schema: { type: 'object', description: 'An Ansible dynamic inventory (`format=ansible`) or `{hosts: [...]}`.' },
     },
     'text/csv; charset=utf-8': { schema: { type: 'string' } },
+  },
+  'expected.sheet': {
+    'text/html; charset=utf-8': {
+      schema: { type: 'string', description: 'Printable A4 HTML: one card per unclaimed row with a QR of its join command.' },
+    },
   },
 };
 

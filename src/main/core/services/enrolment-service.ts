@@ -1,16 +1,18 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { ApiError } from '../../../shared/api/errors';
 import type { RegisterHostInput } from '../../../shared/api/schemas';
-import type { HostStatus } from '../../../shared/domain';
+import type { HostAlarm, HostStatus } from '../../../shared/domain';
 import { iso } from '../repositories/json-column';
 import type { HostRecord, TokenRecord } from '../store/repositories';
 import type { Store, UnitOfWork } from '../store/store';
 import { addressAllowed, normaliseAddress } from '../security/cidr';
 import type { SecretBox } from '../security/secret-box';
 import { hashSecret, newCredential, verificationCode } from '../security/secrets';
+import type { ApprovalRuleService } from './approval-rule-service';
 import type { AuditService } from './audit-service';
 import type { Clock } from './clock';
 import type { CachedHost, CredentialCache } from './credential-cache';
+import { matchOf, type ExpectedHostService, type ExpectedOutcome } from './expected-host-service';
 import type { HeartbeatRecorder } from './heartbeat-recorder';
 import type { TokenService } from './token-service';
 
@@ -30,7 +32,12 @@ export interface EnrolmentServiceDeps {
   secretBox: SecretBox;
   heartbeats: HeartbeatRecorder;
   credentials: CredentialCache;
+  expected: ExpectedHostService;
+  rules: ApprovalRuleService;
 }
+
+/** One credential seen from A, then B, then A again within this long: two machines share it. */
+export const CREDENTIAL_REUSE_WINDOW_MS = 10 * 60_000;
 
 /** How long an Idempotency-Key is remembered. */
 const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
@@ -61,6 +68,15 @@ interface Identity {
 }
 
 type Outcome = { result: RegistrationResult; replayed?: true } | { refusal: ApiError };
+
+/** Who approved a request by itself, as recorded in `decided_by` and the audit entry. */
+interface SelfApproval {
+  by: string;
+  detail: Record<string, unknown>;
+}
+
+/** The source addresses a host credential was last seen from, one entry per change of address. */
+type SourceRuns = { address: string; at: number }[];
 
 /** The host-facing rules: registration, host credentials, heartbeats and rotation. */
 export function createEnrolmentService(deps: EnrolmentServiceDeps) {
@@ -116,6 +132,7 @@ export function createEnrolmentService(deps: EnrolmentServiceDeps) {
     if (refusal) {
       await tx.tokens.recordFailure(token.id, address, now);
       tx.emit({ topic: 'tokens', action: 'failed_attempt', id: token.id });
+      if (token.max_uses === 1 && token.use_count >= 1) await tokenReplayed(tx, token, address);
       return refusal;
     }
     const exhausted = token.max_uses > 0 && token.use_count + 1 >= token.max_uses;
@@ -123,6 +140,54 @@ export function createEnrolmentService(deps: EnrolmentServiceDeps) {
     if (exhausted) await tx.tokens.dropSealedCopy(token.id);
     tx.emit({ topic: 'tokens', action: exhausted ? 'exhausted' : 'used', id: token.id });
     return token;
+  }
+
+  /**
+   * A single-use token presented again after its use: it was copied, so whichever host
+   * used it first may not be the one it was meant for. The hosts that used it are
+   * flagged for a second look.
+   */
+  async function tokenReplayed(tx: UnitOfWork, token: TokenRecord, address: string): Promise<void> {
+    const users = await tx.tokens.usedByNodes(token.id, 10);
+    for (const user of users) {
+      const host = await tx.hosts.findById(user.host_id);
+      if (host && host.alarm === null) await tx.hosts.setAlarm(host.id, 'token_replay');
+    }
+    await deps.audit.record(tx, {
+      actor: `host@${address}`,
+      action: 'alarm.token_replay',
+      targetType: 'token',
+      targetId: token.id,
+      detail: { prefix: token.prefix, source: address, used_by: users.map((u) => u.host_id) },
+    });
+    tx.emit({ topic: 'tokens', action: 'alarm', id: token.id });
+    tx.emit({ topic: 'hosts', action: 'alarm', ...(users.length ? { ids: users.map((u) => u.host_id) } : {}) });
+  }
+
+  /**
+   * Whether this request approves itself: never a re-enrolment, a rival or an alarmed
+   * request; otherwise its expected row (once, if imported with auto_approve), its
+   * token (auto_approve), or the first approval rule that matches and has room.
+   */
+  async function selfApproval(
+    tx: UnitOfWork,
+    request: { input: RegisterHostInput; token: TokenRecord; address: string; labels: string[] },
+    expected: ExpectedOutcome,
+    blocked: boolean,
+  ): Promise<SelfApproval | undefined> {
+    if (blocked) return undefined;
+    const { token } = request;
+    if (expected.kind === 'match' && expected.row.auto_approve) {
+      return { by: `expected:${expected.row.id}`, detail: { expected_row: expected.row.id } };
+    }
+    if (token.auto_approve) return { by: `token:${token.prefix}`, detail: {} };
+    const rule = await deps.rules.approving(tx, {
+      facts: request.input.facts ?? null,
+      labels: request.labels,
+      tokenId: token.id,
+      address: request.address,
+    });
+    return rule && { by: `rule:${rule.name}`, detail: { rule_id: rule.id, rule_name: rule.name } };
   }
 
   /** Step 2: who this machine already is. */
@@ -158,33 +223,52 @@ export function createEnrolmentService(deps: EnrolmentServiceDeps) {
         identity.rivals.map((h) => h.id),
         true,
       );
-    // A re-enrolment or a rival request is never auto-approved: a clone must not knock a live host off.
-    const status: HostStatus = token.auto_approve && !replaces && !conflict ? 'APPROVED' : 'PENDING';
+    const expected = await deps.expected.match(tx, {
+      tokenId: token.id,
+      facts: input.facts,
+      enrolled: identity.enrolled,
+    });
+    const row = expected.kind === 'match' || expected.kind === 'reenrolment' ? expected.row : undefined;
+    const alarm: HostAlarm | null = expected.kind === 'clone' ? 'clone' : null;
+    // The row names the machine: its hostname and labels win over what the host reports.
+    const hostname = row?.hostname ?? input.hostname;
+    const labels = [...new Set([...token.labels, ...(input.labels ?? []), ...(row?.labels ?? [])])];
+    // A re-enrolment, a rival or a clone is never approved by itself: a copy must not knock a live host off.
+    const approval = await selfApproval(
+      tx,
+      { input, token, address, labels },
+      expected,
+      Boolean(replaces) || conflict || alarm !== null,
+    );
+    const status: HostStatus = approval ? 'APPROVED' : 'PENDING';
     const credential = newCredential('host');
     const code = verificationCode(credential);
     await tx.hosts.insert({
       id: hostId,
-      hostname: input.hostname,
+      hostname,
       machineId: input.machine_id,
       status,
       remoteAddr: address,
       ips: input.ips ?? [],
       os: input.os ?? null,
       arch: input.arch ?? null,
-      labels: [...new Set([...token.labels, ...(input.labels ?? [])])],
+      labels,
       facts: input.facts ?? null,
       tokenId: token.id,
       tokenPrefix: token.prefix,
       verificationCode: code,
       replaces,
       conflict,
-      expected: null,
-      alarm: null,
+      expected: expected.kind === 'clone' ? matchOf(expected.row) : row ? matchOf(row) : null,
+      alarm,
       credentialHash: hashSecret(credential),
       registeredAt: now,
-      decidedAt: status === 'APPROVED' ? now : null,
-      decidedBy: status === 'APPROVED' ? `token:${token.prefix}` : null,
+      decidedAt: approval ? now : null,
+      decidedBy: approval?.by ?? null,
     });
+    if (approval && row) await deps.expected.claim(tx, row.id, hostId);
+    const ephemeral = await tx.expectedHosts.tokenEphemeral(token.id);
+    if (ephemeral !== null) await tx.expectedHosts.setHostEphemeral(hostId, ephemeral);
     await deps.audit.record(tx, {
       actor: `host@${address}`,
       action: replaces
@@ -195,15 +279,37 @@ export function createEnrolmentService(deps: EnrolmentServiceDeps) {
       targetType: 'host',
       targetId: hostId,
       detail: {
-        hostname: input.hostname,
+        hostname,
+        ...(hostname !== input.hostname ? { reported_hostname: input.hostname } : {}),
         machine_id: input.machine_id,
         token_prefix: token.prefix,
+        ...(approval ? { approved_by: approval.by, ...approval.detail } : {}),
+        ...(row && !approval ? { expected_row: row.id } : {}),
+        ...(expected.kind === 'ambiguous' ? { expected_ambiguous: expected.rowIds } : {}),
+        ...(ephemeral !== null ? { ephemeral_offline_minutes: ephemeral } : {}),
         ...(replaces ? { replaces } : {}),
         ...(conflict ? { conflict_with: identity.rivals.map((h) => h.id) } : {}),
         ...(identity.superseded.length ? { superseded: identity.superseded.map((h) => h.id) } : {}),
       },
     });
     tx.emit({ topic: 'hosts', action: 'registered', ids: [hostId, ...identity.rivals.map((h) => h.id)] });
+    if (expected.kind === 'clone') {
+      await deps.audit.record(tx, {
+        actor: `host@${address}`,
+        action: 'alarm.clone',
+        targetType: 'host',
+        targetId: hostId,
+        detail: {
+          hostname,
+          machine_id: input.machine_id,
+          expected_row: expected.row.id,
+          expected_hostname: expected.row.hostname,
+          claimed_by: expected.claimedBy,
+          source: address,
+        },
+      });
+      tx.emit({ topic: 'hosts', action: 'alarm', id: hostId });
+    }
     return {
       host_id: hostId,
       host_token: credential,
@@ -211,6 +317,42 @@ export function createEnrolmentService(deps: EnrolmentServiceDeps) {
       verification_code: code,
       ...(replaces ? { replaces } : {}),
     };
+  }
+
+  const sourceRuns = new Map<string, SourceRuns>();
+
+  /**
+   * Notes where a credential was used from; true when it went A → B → A within the
+   * window: two machines taking turns with one credential, not a host that moved.
+   */
+  function sharedFromTwoPlaces(hostId: string, address: string, now: number): boolean {
+    const runs = sourceRuns.get(hostId) ?? [];
+    const last = runs.at(-1);
+    if (last?.address === address) {
+      last.at = now;
+      return false;
+    }
+    runs.push({ address, at: now });
+    if (runs.length > 3) runs.shift();
+    sourceRuns.set(hostId, runs);
+    const [a, , c] = runs;
+    return runs.length === 3 && a!.address === c!.address && c!.at - a!.at <= CREDENTIAL_REUSE_WINDOW_MS;
+  }
+
+  async function raiseCredentialReuse(host: CachedHost, addresses: string[]): Promise<void> {
+    await store.write(async (tx) => {
+      const record = await tx.hosts.findById(host.id);
+      if (!record || record.alarm === 'credential_reuse') return;
+      await tx.hosts.setAlarm(host.id, 'credential_reuse');
+      await deps.audit.record(tx, {
+        actor: `host@${addresses.at(-1)}`,
+        action: 'alarm.credential_reuse',
+        targetType: 'host',
+        targetId: host.id,
+        detail: { hostname: record.hostname, sources: addresses },
+      });
+      tx.emit({ topic: 'hosts', action: 'alarm', id: host.id });
+    });
   }
 
   async function lookUpCredential(hash: Buffer): Promise<CachedHost | undefined> {
@@ -294,10 +436,23 @@ export function createEnrolmentService(deps: EnrolmentServiceDeps) {
       }
     },
 
-    /** Notes the beat in memory; the first one (NEVER → ONLINE) is written at once. */
-    async heartbeat(host: CachedHost): Promise<void> {
+    /**
+     * Notes the beat in memory; the first one (NEVER → ONLINE) is written at once. With
+     * the source address, a credential taking turns between two addresses raises the
+     * `credential_reuse` alarm.
+     */
+    async heartbeat(host: CachedHost, source?: string): Promise<void> {
       this.assertActive(host);
       const now = clock.now();
+      if (source !== undefined) {
+        const address = normaliseAddress(source);
+        if (sharedFromTwoPlaces(host.id, address, now)) {
+          await raiseCredentialReuse(
+            host,
+            sourceRuns.get(host.id)!.map((r) => r.address),
+          );
+        }
+      }
       const first = host.last_seen_at === null && deps.heartbeats.lastSeen(host.id, null) === null;
       deps.heartbeats.record(host.id, now);
       // The cached entry is the one the next beat will find: it is no longer a first beat.

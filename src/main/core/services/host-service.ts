@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import { ApiError } from '../../../shared/api/errors';
 import { connectivityOf } from '../../../shared/connectivity';
 import type { BulkResult, Host, HostCountsView, HostStatus } from '../../../shared/domain';
@@ -9,6 +10,7 @@ import type { HostRecord, HostSortKey } from '../store/repositories';
 import type { Repositories, Store, UnitOfWork } from '../store/store';
 import type { AuditService } from './audit-service';
 import type { Clock } from './clock';
+import type { ExpectedHostService } from './expected-host-service';
 import type { HeartbeatRecorder } from './heartbeat-recorder';
 import { decodeCursor, encodeCursor } from './host-cursor';
 import type { SettingsService } from './settings-service';
@@ -32,7 +34,14 @@ export interface HostServiceDeps {
   settings: SettingsService;
   clock: Clock;
   heartbeats: HeartbeatRecorder;
+  expected: ExpectedHostService;
 }
+
+/** The actor of what Gatehouse does by itself (stale-host jobs). */
+export const SYSTEM_ACTOR = 'gatehouse';
+const DAY = 86_400_000;
+/** One sweep handles at most this many stale hosts; the next sweep takes the rest. */
+const SWEEP_LIMIT = 1_000;
 
 /** The approval queue, the hosts table and the admin's decisions about hosts. */
 export function createHostService(deps: HostServiceDeps) {
@@ -102,7 +111,7 @@ export function createHostService(deps: HostServiceDeps) {
     id: string,
     decision: Decision,
     actor: string,
-    options: { reason?: string; batchId?: string } = {},
+    options: { reason?: string; batchId?: string; note?: Record<string, unknown> } = {},
   ): Promise<HostRecord> {
     const record = await mustFind(tx, id);
     if (record.retired_at !== null) {
@@ -116,14 +125,38 @@ export function createHostService(deps: HostServiceDeps) {
         `${record.hostname} is ${record.status.toLowerCase()}; it cannot be ${rule.verb} from there.`,
       );
     }
+    if (decision === 'approve' && record.expected) {
+      // Checked before anything changes: a refusal inside a bulk action must leave no trace.
+      const holder = await deps.expected.heldElsewhere(
+        tx,
+        record.expected.row_id,
+        id,
+        record.replaces ? [record.replaces] : [],
+      );
+      if (holder) {
+        throw new ApiError(
+          'CONFLICT',
+          `${record.hostname} matches expected host ${record.expected.hostname}, which ${holder.hostname} already is: ` +
+            `this request may be a clone. Reject it, or delete ${holder.hostname} first.`,
+        );
+      }
+    }
     const now = clock.now();
     await tx.hosts.setStatus(id, rule.to, now, actor, decision === 'reject' ? (options.reason ?? null) : null);
-    const detail: Record<string, unknown> = { hostname: record.hostname, from: record.status, to: rule.to };
+    const detail: Record<string, unknown> = {
+      hostname: record.hostname,
+      from: record.status,
+      to: rule.to,
+      ...options.note,
+    };
     if (decision === 'reject' && options.reason) detail.reason = options.reason;
     if (decision === 'approve') {
       const retired = await retireRivals(tx, record, now);
       if (retired.length) detail.retired = retired;
-      if (record.expected) detail.expected_row = record.expected.row_id;
+      if (record.expected) {
+        detail.expected_row = record.expected.row_id;
+        await deps.expected.claim(tx, record.expected.row_id, id);
+      }
     }
     await deps.audit.record(tx, {
       actor,
@@ -136,7 +169,13 @@ export function createHostService(deps: HostServiceDeps) {
     return mustFind(tx, id);
   }
 
-  async function deleteOne(tx: UnitOfWork, id: string, actor: string, batchId?: string): Promise<void> {
+  async function deleteOne(
+    tx: UnitOfWork,
+    id: string,
+    actor: string,
+    batchId?: string,
+    note: Record<string, unknown> = {},
+  ): Promise<void> {
     const record = await mustFind(tx, id);
     await tx.hosts.delete(id);
     await deps.audit.record(tx, {
@@ -145,9 +184,12 @@ export function createHostService(deps: HostServiceDeps) {
       targetType: 'host',
       targetId: id,
       batchId,
-      detail: { hostname: record.hostname, machine_id: record.machine_id, status: record.status },
+      detail: { hostname: record.hostname, machine_id: record.machine_id, status: record.status, ...note },
     });
   }
+
+  /** The most recent sign of life: a heartbeat not yet flushed counts. */
+  const lastHeard = (id: string, stored: number | null) => deps.heartbeats.lastSeen(id, stored);
 
   async function idsOf(input: ParsedInput<'hosts.bulk'>): Promise<string[]> {
     if (input.ids) return [...new Set(input.ids)];
@@ -265,6 +307,52 @@ export function createHostService(deps: HostServiceDeps) {
       deps.heartbeats.forget(id);
     },
 
+    /**
+     * Stale hosts: ephemeral hosts offline past their token's limit are deleted, and
+     * approved hosts silent for `disable_offline_after_days` are disabled; each audited
+     * with Gatehouse as the actor. Returns how many of each.
+     */
+    async sweepStale(): Promise<{ deleted: number; disabled: number }> {
+      const now = clock.now();
+      const days = deps.settings.get().disable_offline_after_days;
+      const { ephemeral, silent } = await deps.store.read(async (r) => ({
+        ephemeral: await r.expectedHosts.staleEphemeralHosts(now, SWEEP_LIMIT),
+        silent: days ? await r.expectedHosts.silentApprovedHosts(now - days * DAY, SWEEP_LIMIT) : [],
+      }));
+      const gone = ephemeral.filter((h) => {
+        const heard = lastHeard(h.id, null);
+        return heard === null || heard + h.minutes * 60_000 < now;
+      });
+      const quiet = silent.filter((h) => {
+        const heard = lastHeard(h.id, h.last_seen_at);
+        return heard === null || heard < now - days! * DAY;
+      });
+      if (!gone.length && !quiet.length) return { deleted: 0, disabled: 0 };
+      const done = await deps.store.write(async (tx) => {
+        const deleted: string[] = [];
+        const disabled: string[] = [];
+        for (const h of gone) {
+          if (!(await tx.hosts.findById(h.id))) continue;
+          await deleteOne(tx, h.id, SYSTEM_ACTOR, undefined, { reason: 'ephemeral', offline_minutes: h.minutes });
+          deleted.push(h.id);
+        }
+        for (const h of quiet) {
+          if (deleted.includes(h.id)) continue;
+          const record = await tx.hosts.findById(h.id);
+          if (!record || record.status !== 'APPROVED' || record.retired_at !== null) continue;
+          await applyDecision(tx, h.id, 'disable', SYSTEM_ACTOR, {
+            note: { reason: 'offline', offline_days: days, last_seen_at: iso(h.last_seen_at) },
+          });
+          disabled.push(h.id);
+        }
+        if (deleted.length) tx.emit({ topic: 'hosts', action: 'deleted', ids: deleted });
+        if (disabled.length) tx.emit({ topic: 'hosts', action: 'disable', ids: disabled });
+        return { deleted, disabled };
+      });
+      for (const id of done.deleted) deps.heartbeats.forget(id);
+      return { deleted: done.deleted.length, disabled: done.disabled.length };
+    },
+
     async pendingCount(): Promise<number> {
       return (await this.counts()).by_status.PENDING;
     },
@@ -279,3 +367,35 @@ function parseSort(sort: string | undefined): [HostSortKey, boolean] {
 }
 
 export type HostService = ReturnType<typeof createHostService>;
+
+/** How often the stale-host sweep runs. */
+export const RACK_SWEEP_MS = 60_000;
+
+/**
+ * The rack-scale background job: the stale-host sweep every minute. A failure (a busy
+ * store) is logged and retried on the next turn. Returns the function that stops it.
+ */
+export function startRackJobs(
+  gatehouse: { hosts: Pick<HostService, 'sweepStale'> },
+  logger: Pick<Logger, 'info' | 'warn'>,
+  everyMs = RACK_SWEEP_MS,
+): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    gatehouse.hosts
+      .sweepStale()
+      .then((n) => {
+        if (n.deleted || n.disabled) logger.info(n, 'stale hosts swept');
+      })
+      .catch((error: unknown) =>
+        logger.warn({ err: error, job: 'rack-sweep' }, 'background job failed; retrying next time'),
+      )
+      .finally(() => {
+        running = false;
+      });
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -9,6 +9,7 @@ export const DEFAULT_SETTINGS: Settings = {
   lan_port: 7443,
   lan_bind: '0.0.0.0',
   advertise_url: null,
+  disable_offline_after_days: null,
 };
 
 /**

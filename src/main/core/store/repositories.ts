@@ -248,3 +248,86 @@ export interface CredentialRepository {
   revoke(id: string, now: number): Promise<boolean>;
   touch(id: string, now: number): Promise<void>;
 }
+
+export interface ExpectedHostRecord {
+  id: string;
+  import_id: string;
+  line: number;
+  hostname: string;
+  serial: string | null;
+  system_uuid: string | null;
+  mac: string | null;
+  labels: string[];
+  position: string | null;
+  auto_approve: boolean;
+  claimed_by: string | null;
+  claimed_at: number | null;
+  created_at: number;
+  created_by: string;
+}
+
+export type NewExpectedHost = Omit<ExpectedHostRecord, 'claimed_by' | 'claimed_at'>;
+
+/**
+ * Expected hosts (rack imports) and the rack columns of tokens and hosts: a token bound
+ * to one row (enrolment sheet), a token's and a host's ephemeral offline time.
+ */
+export interface ExpectedHostRepository {
+  insertMany(rows: NewExpectedHost[]): Promise<void>;
+  findById(id: string): Promise<ExpectedHostRecord | undefined>;
+  /** Rows (claimed or not) carrying any of these identifiers. */
+  findByIdentifiers(ids: { serials: string[]; systemUuids: string[]; macs: string[] }): Promise<ExpectedHostRecord[]>;
+  list(options: { importId?: string; limit: number }): Promise<ExpectedHostRecord[]>;
+  count(): Promise<number>;
+  claim(id: string, hostId: string, now: number): Promise<void>;
+  /** The row a token was minted for (enrolment sheet), if any. */
+  rowOfToken(tokenId: string): Promise<ExpectedHostRecord | undefined>;
+  /** Active tokens bound to rows of an import: row id → token id. */
+  bindToken(tokenId: string, rowId: string): Promise<void>;
+  tokensOfImport(importId: string): Promise<{ row_id: string; token_id: string }[]>;
+  setTokenEphemeral(tokenId: string, minutes: number | null): Promise<void>;
+  tokenEphemeral(tokenId: string): Promise<number | null>;
+  setHostEphemeral(hostId: string, minutes: number | null): Promise<void>;
+  /** Ephemeral hosts whose last sign of life (heartbeat, else registration) is older than their limit. */
+  staleEphemeralHosts(now: number, limit: number): Promise<{ id: string; hostname: string; minutes: number }[]>;
+  /** Approved hosts silent since before `cutoff` (last heartbeat, else registration). */
+  silentApprovedHosts(
+    cutoff: number,
+    limit: number,
+  ): Promise<{ id: string; hostname: string; last_seen_at: number | null }[]>;
+}
+
+export interface ApprovalRuleMatch {
+  vendor?: string;
+  model?: string;
+  cidr?: string;
+  label?: string;
+  token_id?: string;
+}
+
+export interface ApprovalRuleRecord {
+  id: string;
+  name: string;
+  position: number;
+  enabled: boolean;
+  match: ApprovalRuleMatch;
+  max_count: number;
+  used_count: number;
+  created_at: number;
+  created_by: string;
+}
+
+export interface ApprovalRuleRepository {
+  insert(rule: Omit<ApprovalRuleRecord, 'used_count'>): Promise<void>;
+  findById(id: string): Promise<ApprovalRuleRecord | undefined>;
+  /** In evaluation order. */
+  list(): Promise<ApprovalRuleRecord[]>;
+  update(
+    id: string,
+    patch: { name?: string; enabled?: boolean; match?: ApprovalRuleMatch; max_count?: number },
+  ): Promise<void>;
+  setPositions(order: string[]): Promise<void>;
+  /** Takes one approval from the rule's cap; false when none is left (exact under concurrency). */
+  claimUse(id: string): Promise<boolean>;
+  delete(id: string): Promise<boolean>;
+}

@@ -1,7 +1,9 @@
 import type { AdminEvent } from '../../../shared/domain';
 import type {
+  ApprovalRuleRepository,
   AuditRepository,
   CredentialRepository,
+  ExpectedHostRepository,
   HostRepository,
   IdempotencyRepository,
   SettingsRepository,
@@ -16,6 +18,8 @@ export interface Repositories {
   idempotency: IdempotencyRepository;
   settings: SettingsRepository;
   credentials: CredentialRepository;
+  expectedHosts: ExpectedHostRepository;
+  approvalRules: ApprovalRuleRepository;
 }
 
 /**

@@ -206,6 +206,22 @@ describe('real answers conform to the documented schemas', () => {
     ];
     const robot = (await call('credentials.create', { name: 'nightly job', scope: 'read-only' })) as { id: string };
     steps.push(['credentials.revoke', { id: robot.id }]);
+    const rack = (await call('expected.import', {
+      csv: 'hostname,serial,mac,position\nrack-a1,SN-A1,aa:bb:cc:00:00:01,A1\n',
+    })) as { import_id: string };
+    const rule = (await call('rules.create', { name: 'dell', match: { vendor: 'Dell Inc.' }, max_count: 5 })) as {
+      id: string;
+    };
+    steps.push(
+      ['expected.import', { csv: 'hostname,serial\nrack-a2,SN-A2\nbad host,SN-A3\n', auto_approve: true }],
+      ['expected.list', {}],
+      ['expected.sheet', { import_id: rack.import_id }],
+      ['rules.list', {}],
+      ['rules.reorder', { ids: [rule.id] }],
+      ['rules.create', { name: 'lab net', match: { cidr: '10.0.0.0/8', label: 'db' }, max_count: 0 }],
+      ['rules.update', { id: rule.id, enabled: false }],
+      ['rules.delete', { id: rule.id }],
+    );
     // A new operation in the table must get a step here, or this fails.
     expect([...new Set(steps.map(([name]) => name)), 'tokens.create'].sort()).toEqual([...OPERATION_NAMES].sort());
 

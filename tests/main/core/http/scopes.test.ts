@@ -57,6 +57,11 @@ async function disabledHost(): Promise<string> {
   await adminJson(`/api/admin/hosts/${id}/disable`, {});
   return id;
 }
+let expectedCount = 0;
+/** A one-row rack import with identifiers no other call used. */
+const expectedCsv = () => `hostname,serial\nrack-node-${++expectedCount},SCOPE-SN-${expectedCount}\n`;
+const newRuleInput = () => ({ name: `rule ${++expectedCount}`, match: { vendor: 'Nobody Inc' }, max_count: 1 });
+const newRule = async () => (await adminJson<{ id: string }>('/api/admin/approval-rules', newRuleInput())).id;
 let credentialCount = 0;
 const credentialName = () => `made-in-test-${++credentialCount}`;
 
@@ -107,6 +112,31 @@ const CASES: Record<OperationName, Array<{ label: string; input: () => Promise<R
     },
   ],
   'inventory.export': [{ label: 'export', input: async () => ({ format: 'json' }) }],
+  'expected.import': [{ label: 'import', input: async () => ({ csv: expectedCsv() }) }],
+  'expected.list': [{ label: 'list', input: async () => ({}) }],
+  'expected.sheet': [
+    {
+      label: 'sheet',
+      input: async () => ({
+        import_id: (await adminJson<{ import_id: string }>('/api/admin/expected-hosts/import', { csv: expectedCsv() }))
+          .import_id,
+      }),
+    },
+  ],
+  'rules.list': [{ label: 'list', input: async () => ({}) }],
+  'rules.create': [{ label: 'create', input: async () => newRuleInput() }],
+  'rules.reorder': [
+    {
+      label: 'reorder',
+      input: async () => ({
+        ids: (await adminJson<{ rules: { id: string }[] }>('/api/admin/approval-rules', undefined)).rules
+          .map((r) => r.id)
+          .reverse(),
+      }),
+    },
+  ],
+  'rules.update': [{ label: 'update', input: async () => ({ id: await newRule(), enabled: false }) }],
+  'rules.delete': [{ label: 'delete', input: async () => ({ id: await newRule() }) }],
 };
 
 /** Calls one operation over HTTP with a bearer, the request built from the operation table. */
