@@ -33,8 +33,16 @@ async function json<T>(res: Response | Promise<Response>): Promise<T> {
   return JSON.parse(text) as T;
 }
 
+/** A registration answer, or a refusal. */
+interface Answer {
+  host_id: string;
+  status: string;
+  replaces?: string;
+  error: { code: string };
+}
+
 /** A registration from a chosen loopback source address (127.0.0.2 is another machine). */
-function registerFrom(body: unknown, localAddress = '127.0.0.1'): Promise<{ status: number; body: any }> {
+function registerFrom(body: unknown, localAddress = '127.0.0.1'): Promise<{ status: number; body: Answer }> {
   const url = new URL(server.endpoint.lan_url + '/api/hosts/register');
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -51,7 +59,7 @@ function registerFrom(body: unknown, localAddress = '127.0.0.1'): Promise<{ stat
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) as Answer }));
       },
     );
     req.on('error', reject);
