@@ -144,6 +144,9 @@ export function rawExchange(
 export function parseResponse(
   text: string,
 ): { status: number; headers: Record<string, string>; body: string; complete: boolean } | undefined {
+  // Interim 1xx answers (100 Continue) come before the real one.
+  while (/^HTTP\/1\.[01] 1\d\d /.test(text) && text.includes('\r\n\r\n'))
+    text = text.slice(text.indexOf('\r\n\r\n') + 4);
   const headEnd = text.indexOf('\r\n\r\n');
   if (headEnd < 0) return undefined;
   const [statusLine, ...lines] = text.slice(0, headEnd).split('\r\n');
