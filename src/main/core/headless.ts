@@ -10,6 +10,8 @@ import { createAdminApp } from './http/admin/admin-app';
 import { close, listen, portOf, urlOf } from './http/server';
 import { startRuntime } from './runtime';
 import { loadOrCreateKeyFile } from './security/secret-box';
+import { loadCertificateFiles, loadOrCreateCertificate, type TlsMaterial } from './security/tls-certificate';
+import { openPostgresStore } from './store/postgres/postgres-store';
 import type { Clock } from './services/clock';
 
 export interface EndpointFile {
@@ -48,8 +50,22 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
     logger,
     version: options.version,
     joinAssetsDir: join(options.appRoot, 'resources'),
-    secretKey: (paths) => ({ key: loadOrCreateKeyFile(paths.secretKey), storage: 'file' }),
-    lan: { bind: options.bind, port: options.port, http: options.http, advertiseUrl: options.advertiseUrl },
+    secretKey: (paths) => ({ key: loadOrCreateKeyFile(options.secretKeyFile ?? paths.secretKey), storage: 'file' }),
+    // Team mode: every server of one PostgreSQL store; --data-dir keeps this server's own files.
+    openStore: options.store
+      ? (secretKey) =>
+          openPostgresStore(options.store!, {
+            secretKey,
+            onListenError: (error) => logger.warn({ err: error }, 'event listener lost its connection; reconnecting'),
+          })
+      : undefined,
+    lan: {
+      bind: options.bind,
+      port: options.port,
+      http: options.http,
+      advertiseUrl: options.advertiseUrl,
+      tlsFiles: tlsFiles(options),
+    },
     clock: options.clock,
     failureLimit: options.failureLimit,
     heartbeatFlushMs: options.heartbeatFlushMs,
@@ -66,6 +82,12 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
   let admin: Server | undefined;
   try {
     const adminToken = loadOrCreateAdminToken(paths.adminToken);
+    // --admin-bind: the admin listener leaves loopback, so it speaks HTTPS with the LAN certificate.
+    const adminTls: TlsMaterial | undefined = options.adminBind
+      ? options.tlsCert && options.tlsKey
+        ? loadCertificateFiles(options.tlsCert, options.tlsKey)
+        : await loadOrCreateCertificate(paths.dir, { logger })
+      : undefined;
     let adminPort = 0;
     const adminApp = createAdminApp({
       handlers: gatehouse.handlers,
@@ -78,19 +100,33 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
       verifyCredential: (secret) => gatehouse.credentials.verify(secret),
       port: () => adminPort,
       rendererDir: join(options.appRoot, 'out', 'renderer'),
+      bound: options.adminBind ? { host: options.adminBind, https: true } : undefined,
     });
-    admin = await listen(adminApp.app, { host: '127.0.0.1', port: options.adminPort });
+    admin = await listen(adminApp.app, {
+      host: options.adminBind ?? '127.0.0.1',
+      port: options.adminPort,
+      tls: adminTls,
+    });
     adminPort = portOf(admin);
-    const adminUrl = urlOf('http', '127.0.0.1', adminPort);
+    const adminUrl = urlOf(adminTls ? 'https' : 'http', options.adminBind ?? '127.0.0.1', adminPort);
     endpoint = {
       lan_url: lan.endpoint.lanUrl,
       admin_url: adminUrl,
       login_url: `${adminUrl}/login?code=${adminApp.newLoginCode()}`,
-      tls_fingerprint: lan.endpoint.tlsFingerprint,
+      tls_fingerprint: lan.endpoint.tlsFingerprint ?? adminTls?.fingerprint ?? null,
       pid: process.pid,
     };
     writeEndpoint();
-    logger.info({ lan_url: endpoint.lan_url, admin_url: adminUrl, tls: !options.http }, 'gatehouse is listening');
+    logger.info(
+      {
+        lan_url: endpoint.lan_url,
+        admin_url: adminUrl,
+        tls: !options.http,
+        tls_fingerprint: endpoint.tls_fingerprint,
+        store: gatehouse.store.engine,
+      },
+      'gatehouse is listening',
+    );
   } catch (error) {
     if (admin) await close(admin);
     await runtime.stop();
@@ -109,4 +145,9 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
       rmSync(paths.endpoint, { force: true });
     },
   };
+}
+
+/** --tls-cert/--tls-key, when given (the parser accepts both or neither). */
+function tlsFiles(options: ServeOptions): { cert: string; key: string } | undefined {
+  return options.tlsCert && options.tlsKey ? { cert: options.tlsCert, key: options.tlsKey } : undefined;
 }

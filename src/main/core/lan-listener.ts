@@ -7,13 +7,15 @@ import type { JoinAssets } from './http/lan/join-routes';
 import { close, listen, portOf, urlOf } from './http/server';
 import { isWildcard, primaryLanAddress } from './lan-address';
 import { createFailureLimiter, type FailureLimiter } from './security/failure-limiter';
-import { loadOrCreateCertificate } from './security/tls-certificate';
+import { loadCertificateFiles, loadOrCreateCertificate } from './security/tls-certificate';
 import type { LanEndpoint } from './services/join-links';
 import type { SystemService } from './services/system-service';
 import { ApiError } from '../../shared/api/errors';
 import type { SystemInfo } from '../../shared/domain';
 
 export interface LanListenerOptions {
+  /** The operator's certificate and key (`--tls-cert`/`--tls-key`) instead of the data directory's. */
+  tlsFiles?: { cert: string; key: string };
   gatehouse: Gatehouse;
   logger: Logger;
   version: string;
@@ -43,7 +45,11 @@ export interface LanListener {
  */
 export async function startLanListener(options: LanListenerOptions): Promise<LanListener> {
   const { gatehouse } = options;
-  const tls = options.http ? undefined : await loadOrCreateCertificate(options.dataDir, { logger: options.logger });
+  const tls = options.http
+    ? undefined
+    : options.tlsFiles
+      ? loadCertificateFiles(options.tlsFiles.cert, options.tlsFiles.key)
+      : await loadOrCreateCertificate(options.dataDir, { logger: options.logger });
   const limiter = createFailureLimiter({ limit: options.failureLimit ?? 10, windowMs: 60_000, clock: gatehouse.clock });
   let endpoint: LanEndpoint = { lanUrl: '', tlsFingerprint: tls?.fingerprint ?? null };
   const app = createLanApp({
@@ -72,6 +78,7 @@ export async function startLanListener(options: LanListenerOptions): Promise<Lan
     limiter,
     async regenerateCertificate() {
       if (!tls) throw new Error('the LAN listener runs without TLS (--http): there is no certificate');
+      if (options.tlsFiles) throw new Error('the certificate was given with --tls-cert; replace those files instead');
       const fresh = await loadOrCreateCertificate(options.dataDir, { regenerate: true, logger: options.logger });
       (server as HttpsServer).setSecureContext({ key: fresh.key, cert: fresh.cert });
       endpoint = { ...endpoint, tlsFingerprint: fresh.fingerprint };

@@ -23,6 +23,11 @@ export interface RuntimeOptions {
   lan: LanOptions | ((saved: Settings) => LanOptions);
   /** Team mode's shared store; SQLite in the data directory otherwise. */
   store?: Store;
+  /**
+   * Team mode: opens the shared store once the data directory is locked and the sealing
+   * key is loaded (the store checks every server holds the same key). Wins over `store`.
+   */
+  openStore?: (secretKey: Buffer) => Promise<Store>;
   clock?: Clock;
   nativeBinding?: string;
   /** Refused attempts per source address per minute before 429. */
@@ -38,6 +43,8 @@ export interface LanOptions {
   port: number;
   http: boolean;
   advertiseUrl?: string | null;
+  /** The operator's certificate and key (`--tls-cert`/`--tls-key`) instead of the data directory's. */
+  tlsFiles?: { cert: string; key: string };
 }
 
 export interface Runtime {
@@ -104,13 +111,17 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   try {
     tightenDataDir(paths.dir);
     const secret = options.secretKey(paths);
+    const store = options.openStore ? await options.openStore(secret.key) : options.store;
     const gatehouse = await createGatehouse({
-      store: options.store,
+      store,
       databaseFile: paths.database,
       secretKey: secret.key,
       clock: options.clock,
       logger,
       nativeBinding: options.nativeBinding,
+    }).catch(async (error: unknown) => {
+      if (options.openStore) await store?.close();
+      throw error;
     });
     undo.push(() => gatehouse.close());
     const lan = await startLanListener({

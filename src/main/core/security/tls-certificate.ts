@@ -106,6 +106,17 @@ export async function loadOrCreateCertificate(
   return { ...made, fingerprint: publicKeyFingerprint(made.cert) };
 }
 
+/**
+ * Loads an operator's own certificate and key (`--tls-cert`/`--tls-key`, team mode: one
+ * certificate for every server behind one name). Refuses a pair that does not match, since
+ * serving it would fail every handshake.
+ */
+export function loadCertificateFiles(certPath: string, keyPath: string): TlsMaterial {
+  const loaded = readPair(certPath, keyPath);
+  if ('material' in loaded) return loaded.material;
+  throw new Error(`cannot use ${certPath} with ${keyPath}: ${loaded.problem ?? 'files missing'}`);
+}
+
 type PairOnDisk = { material: TlsMaterial } | { problem: string | null; fingerprint?: string };
 
 function readPair(certPath: string, keyPath: string): PairOnDisk {

@@ -29,6 +29,8 @@ export interface AdminAppOptions {
   port: () => number;
   /** Built renderer (index.html and assets); the admin UI is served when present. */
   rendererDir?: string;
+  /** Team mode (--admin-bind): the address served over HTTPS; named credentials off this machine. */
+  bound?: { host: string; https: boolean };
 }
 
 const UI_CSP = [
@@ -59,10 +61,16 @@ export function createAdminApp(options: AdminAppOptions): { app: Express; newLog
     port: options.port,
     dataDir: options.dataDir,
     verifyCredential: options.verifyCredential,
+    ownerOnLoopbackOnly: options.bound !== undefined,
   });
   const openapi = JSON.stringify(buildOpenApiDocument(options.version));
 
-  app.use(requestMetrics(options.metrics), requestLog(options.logger), securityHeaders, sameOriginOnly(options.port));
+  app.use(
+    requestMetrics(options.metrics),
+    requestLog(options.logger),
+    securityHeaders,
+    sameOriginOnly(options.port, options.bound),
+  );
   app.use(auth.routes);
   // Any admin credential may scrape; the scrape reads counts, never a secret.
   app.use('/metrics', auth.requireAdmin);

@@ -52,6 +52,18 @@ export interface AdminAuthOptions {
   limits?: Partial<AdminAuthLimits>;
   /** Named admin credentials (`gha_…`): the identity and scope behind one, if it is valid. */
   verifyCredential?: (secret: string) => Promise<AdminIdentity | undefined>;
+  /**
+   * Team mode (--admin-bind): the listener is reachable from other machines, so the
+   * data-dir admin token, login codes and sessions count only from this machine's own
+   * loopback (127.0.0.1, ::1); anyone else needs a named credential.
+   */
+  ownerOnLoopbackOnly?: boolean;
+}
+
+/** This machine's own loopback address as the peer: where the data-dir admin token may come from. */
+export function fromOwnLoopback(req: Request): boolean {
+  const peer = req.socket.remoteAddress ?? '';
+  return peer === '127.0.0.1' || peer === '::1' || peer === '::ffff:127.0.0.1';
 }
 
 /** The data-dir admin token and browser sessions act with full rights, as "admin". */
@@ -159,7 +171,8 @@ export function createAdminAuth(options: AdminAuthOptions) {
     return header?.startsWith('Bearer ') === true && secretsEqual(header.slice(7).trim(), options.adminToken);
   };
 
-  const isAdmin = (req: Request): boolean => hasBearer(req) || sessionKey(req) !== undefined;
+  const ownerAllowed = (req: Request): boolean => !options.ownerOnLoopbackOnly || fromOwnLoopback(req);
+  const isAdmin = (req: Request): boolean => ownerAllowed(req) && (hasBearer(req) || sessionKey(req) !== undefined);
 
   /** A refusal in the form the caller reads: the sign-in page for a browser, the error body otherwise. */
   function refuse(req: Request, res: Response, error: ApiError): void {
@@ -211,7 +224,7 @@ export function createAdminAuth(options: AdminAuthOptions) {
     }
     const limited = rateLimited();
     if (limited) return refuse(req, res, limited);
-    if (!redeemCode(code)) {
+    if (!ownerAllowed(req) || !redeemCode(code)) {
       failures.recordFailure(LOGIN_FAILURES);
       return refuse(
         req,
@@ -240,7 +253,7 @@ export function createAdminAuth(options: AdminAuthOptions) {
         new ApiError('VALIDATION_FAILED', 'token is required: paste the admin token as the field "token".'),
       );
     }
-    if (!secretsEqual(token, options.adminToken)) {
+    if (!ownerAllowed(req) || !secretsEqual(token, options.adminToken)) {
       failures.recordFailure(LOGIN_FAILURES);
       return refuse(
         req,
@@ -309,16 +322,19 @@ export type AdminAuth = ReturnType<typeof createAdminAuth>;
  * browser (or a DNS-rebinding name) can then never reach the admin listener.
  * Requests without the header (curl, scripts) pass.
  */
-export function sameOriginOnly(port: () => number): RequestHandler {
+export function sameOriginOnly(port: () => number, bound?: { host: string; https: boolean }): RequestHandler {
   return (req, res, next) => {
     const p = port();
     const allowed = [`127.0.0.1:${p}`, `localhost:${p}`, `[::1]:${p}`];
+    const scheme = bound?.https ? 'https' : 'http';
+    // Team mode (--admin-bind): the bound address is the listener's own origin too.
+    if (bound) allowed.push(bound.host.includes(':') ? `[${bound.host}]:${p}` : `${bound.host}:${p}`);
     const host = req.headers.host ?? '';
     const origin = req.headers.origin;
     const fetchSite = req.headers['sec-fetch-site'];
-    const originOk = origin === undefined || allowed.some((a) => origin === `http://${a}`);
+    const originOk = origin === undefined || allowed.some((a) => origin === `${scheme}://${a}`);
     const siteOk = fetchSite === undefined || fetchSite === 'same-origin' || fetchSite === 'none';
     if (allowed.includes(host) && originOk && siteOk) return next();
-    sendError(res, new ApiError('FORBIDDEN', 'The admin API only answers its own loopback origin.'));
+    sendError(res, new ApiError('FORBIDDEN', 'The admin API only answers its own origin.'));
   };
 }
