@@ -135,7 +135,8 @@ export function notifyPayloads(serverId: string, events: AdminEvent[]): string[]
 
 const KEY_CHECK = 'secret_key_check';
 
-async function checkSecretKey(pool: pg.Pool, key: Buffer): Promise<void> {
+/** Records (first server) or checks (every later one) that this store's sealing key is `key`. */
+export async function checkSecretKey(pool: Pick<pg.Pool, 'query'>, key: Buffer): Promise<void> {
   const check = createHmac('sha256', key).update('gatehouse store key check').digest('base64');
   await pool.query('INSERT INTO store_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [
     KEY_CHECK,
