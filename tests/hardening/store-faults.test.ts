@@ -116,11 +116,24 @@ async function expectNormalService(): Promise<void> {
 
 describe('store faults against a running server', () => {
   it('a write lock held by another connection for 15 s: 503 STORE_UNAVAILABLE for writes, heartbeats 204 and none lost', async () => {
+    // A host approved just before the fault that has never beaten: its first beat wants a flush.
+    const fresh = jsonOf(await register()) as { host_id: string; host_token: string };
+    const beating = [...hosts, { id: fresh.host_id, credential: fresh.host_token }];
+    // A registration whose answer is lost to the fault is retried later with its Idempotency-Key.
+    const keyed = registration(token);
+    const key = `store-fault-${Date.now()}`;
+    const registerKeyed = () =>
+      httpRequest(`${server.endpoint.lan_url}/api/hosts/register`, {
+        json: keyed,
+        headers: { 'Idempotency-Key': key },
+        timeoutMs: 10_000,
+      });
     const other = new Database(dbPath());
     other.exec('BEGIN IMMEDIATE');
     const tally = newTally();
     const lastBeatSent = new Map<string, number>();
     const started = Date.now();
+    await noted(tally, 'register', registerKeyed);
     try {
       // Writers and beating hosts run side by side, each at its own pace, for the whole 15 s.
       const during = () => Date.now() - started < 15_000;
@@ -133,7 +146,7 @@ describe('store faults against a running server', () => {
       };
       const beaters = async () => {
         while (during()) {
-          const wave = hosts.map((host) => {
+          const wave = beating.map((host) => {
             lastBeatSent.set(host.id, Date.now());
             return noted(tally, 'heartbeat', () => beat(host.credential));
           });
@@ -156,7 +169,12 @@ describe('store faults against a running server', () => {
 
     await drainHeartbeats();
     const stored = storedLastSeen();
-    for (const host of hosts) expect(stored.get(host.id)).toBeGreaterThanOrEqual(lastBeatSent.get(host.id)!);
+    for (const host of beating) expect(stored.get(host.id)).toBeGreaterThanOrEqual(lastBeatSent.get(host.id)!);
+    // The refused registration, sent again with its key, enrols once.
+    const retried = await registerKeyed();
+    expect(retried.status).toBe(201);
+    const again = await registerKeyed();
+    expect((jsonOf(again) as { host_id: string }).host_id).toBe((jsonOf(retried) as { host_id: string }).host_id);
     await expectNormalService();
   }, 60_000);
 
