@@ -77,7 +77,7 @@ function every(ms: number, logger: Logger, name: string, job: () => Promise<unkn
   return () => clearInterval(timer);
 }
 
-/** Heartbeat flushes and the sweeps of expired limiter entries, idempotency records and sealed copies. */
+/** Heartbeat flushes and the sweeps: limiter entries, idempotency records, sealed copies, stale hosts. */
 export function startBackgroundJobs(
   gatehouse: Gatehouse,
   lan: LanListener,
@@ -89,6 +89,11 @@ export function startBackgroundJobs(
     every(60_000, logger, 'sweep', async () => {
       lan.limiter.sweep();
       await gatehouse.enrolment.sweep();
+    }),
+    // Ephemeral hosts offline past their token's limit, and hosts silent past the site's limit.
+    every(60_000, logger, 'stale-hosts', async () => {
+      const swept = await gatehouse.hosts.sweepStale();
+      if (swept.deleted || swept.disabled) logger.info(swept, 'stale hosts swept');
     }),
   ];
   return () => stops.forEach((stop) => stop());

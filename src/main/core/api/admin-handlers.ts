@@ -39,14 +39,7 @@ export interface AdminServices {
 export function createAdminHandlers(s: AdminServices): AdminHandlers {
   return {
     'tokens.list': (input) => s.tokens.list(input.include_expired ?? false),
-    'tokens.create': async (input, ctx) => {
-      const created = await s.tokens.create(input, ctx.actor);
-      // TODO(lead): move into the token service's unit of work (migration 0005 column).
-      if (input.ephemeral_offline_minutes) {
-        await s.expected.setTokenEphemeral(created.id, input.ephemeral_offline_minutes, ctx.actor);
-      }
-      return created;
-    },
+    'tokens.create': (input, ctx) => s.tokens.create(input, ctx.actor),
     'tokens.get': (input) => s.tokens.get(input.id),
     'tokens.revoke': (input, ctx) => s.tokens.revoke(input.id, ctx.actor),
     'tokens.delete': (input, ctx) => s.tokens.delete(input.id, ctx.actor),

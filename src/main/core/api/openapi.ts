@@ -274,7 +274,10 @@ export const RAW_RESPONSES: Partial<Record<OperationName, Record<string, JsonObj
   },
   'expected.sheet': {
     'text/html; charset=utf-8': {
-      schema: { type: 'string', description: 'Printable A4 HTML: one card per unclaimed row with a QR of its join command.' },
+      schema: {
+        type: 'string',
+        description: 'Printable A4 HTML: one card per unclaimed row with a QR of its join command.',
+      },
     },
   },
 };

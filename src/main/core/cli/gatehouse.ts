@@ -4,6 +4,7 @@ import type { AdminCredential, AuditEntry, Host, RegistrationToken } from '../..
 import { CliError, EXIT, callOperation, resolveTarget, type TargetOptions } from './cli-client';
 import { details, json, table, type Column } from './cli-output';
 import { backupStore, restoreStore } from './store-commands';
+import { storeCopy, StoreCopyError, type StoreCopyReport } from './store-copy';
 
 /** Where a run's output goes; the process's own streams unless a test hands in others. */
 export interface CliIo {
@@ -447,6 +448,39 @@ export async function runGatehouse(argv: string[], io: CliIo): Promise<number> {
       const dataDir = cmd.optsWithGlobals<GlobalOptions>().dataDir;
       if (!dataDir) throw new CliError('USAGE', 'store restore needs --data-dir DIR (where to restore).', EXIT.usage);
       storeReport(cmd, await restoreStore(opts.from, dataDir), 'restored');
+    });
+
+  store
+    .command('copy')
+    .description("copy DIR's SQLite store into PostgreSQL (team mode), verified by counts and a digest per table")
+    .requiredOption('--from <dir>', 'the data directory to copy (its server stopped)')
+    .requiredOption('--to <url>', 'postgres://… of the team store')
+    .option('--force', 'empty a non-empty target first')
+    .option('--secret-key-file <file>', 'the key that sealed the copies (default: DIR/secret.key)')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .action(async (opts: { from: string; to: string; force?: boolean; secretKeyFile?: string }, cmd: Command) => {
+      let report: StoreCopyReport;
+      try {
+        report = await storeCopy(opts);
+      } catch (error) {
+        if (!(error instanceof StoreCopyError)) throw error;
+        const exit = {
+          CONFLICT: EXIT.refused,
+          VALIDATION_FAILED: EXIT.refused,
+          NOT_FOUND: EXIT.notFound,
+          INTERNAL: EXIT.unavailable,
+        };
+        throw new CliError(error.code, error.message, exit[error.code]);
+      }
+      const asJson = cmd.optsWithGlobals<GlobalOptions>().output === 'json';
+      io.stdout(
+        asJson
+          ? json(report)
+          : report.tables
+              .map((t) => `${t.table}: ${t.rows} rows, digest ${t.digest.slice(0, 16)}… (verified)`)
+              .join('\n') + `\ncopied in ${report.milliseconds} ms\n`,
+      );
     });
 
   const output = (): Output => program.opts<GlobalOptions>().output;

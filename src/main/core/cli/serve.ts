@@ -54,7 +54,8 @@ export async function runServe(argv: string[], startDir: string): Promise<void> 
   process.stderr.write(
     `Gatehouse is running. Admin UI: ${headless.endpoint.login_url}\n` +
       `  (the link works once, within a minute; later, sign in with the token in ${join(options.dataDir, 'admin-token')})\n` +
-      `Hosts enrol at ${headless.endpoint.lan_url}\n`,
+      `Hosts enrol at ${headless.endpoint.lan_url}\n` +
+      (headless.endpoint.tls_fingerprint ? `TLS pin: sha256//${headless.endpoint.tls_fingerprint}\n` : ''),
   );
 
   const shutdown = (signal: string) => {

@@ -217,7 +217,9 @@ export function createHostRepository(db: Db): HostRepository {
     },
     async findByCredentialHash(hash) {
       const row = byCredential.get({ hash });
-      return row && { host: toRecord(row), current: row.current === 1 };
+      if (!row) return undefined;
+      const { current, ...host } = row;
+      return { host: toRecord(host), current: current === 1 };
     },
     async query(q) {
       const where = whereOf(q);

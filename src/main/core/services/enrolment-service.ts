@@ -457,7 +457,9 @@ export function createEnrolmentService(deps: EnrolmentServiceDeps) {
       deps.heartbeats.record(host.id, now);
       // The cached entry is the one the next beat will find: it is no longer a first beat.
       host.last_seen_at = now;
-      if (first) await deps.heartbeats.flush().catch(() => 0);
+      // NEVER → ONLINE is worth writing now, but the host need not wait for it: a busy
+      // store must not slow its answer (a failed flush keeps the beat for the next one).
+      if (first) void deps.heartbeats.flush().catch(() => 0);
     },
 
     async rotate(host: CachedHost): Promise<{ host_token: string }> {

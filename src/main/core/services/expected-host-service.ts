@@ -181,19 +181,6 @@ export function createExpectedHostService(deps: { store: Store; audit: AuditServ
      * Hosts registered with this token are deleted after `minutes` offline. Called right
      * after the token is created (the token service does not know this column yet).
      */
-    async setTokenEphemeral(tokenId: string, minutes: number, actor: string): Promise<void> {
-      await deps.store.write(async (tx) => {
-        await tx.expectedHosts.setTokenEphemeral(tokenId, minutes);
-        await deps.audit.record(tx, {
-          actor,
-          action: 'token.ephemeral_set',
-          targetType: 'token',
-          targetId: tokenId,
-          detail: { ephemeral_offline_minutes: minutes },
-        });
-      });
-    },
-
     /** The approved host takes its row; a later match on it is a clone. */
     async claim(tx: UnitOfWork, rowId: string, hostId: string): Promise<void> {
       await tx.expectedHosts.claim(rowId, hostId, deps.clock.now());

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
 import { ApiError } from '../../../shared/api/errors';
 import { connectivityOf } from '../../../shared/connectivity';
 import type { BulkResult, Host, HostCountsView, HostStatus } from '../../../shared/domain';
@@ -367,35 +366,3 @@ function parseSort(sort: string | undefined): [HostSortKey, boolean] {
 }
 
 export type HostService = ReturnType<typeof createHostService>;
-
-/** How often the stale-host sweep runs. */
-export const RACK_SWEEP_MS = 60_000;
-
-/**
- * The rack-scale background job: the stale-host sweep every minute. A failure (a busy
- * store) is logged and retried on the next turn. Returns the function that stops it.
- */
-export function startRackJobs(
-  gatehouse: { hosts: Pick<HostService, 'sweepStale'> },
-  logger: Pick<Logger, 'info' | 'warn'>,
-  everyMs = RACK_SWEEP_MS,
-): () => void {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    gatehouse.hosts
-      .sweepStale()
-      .then((n) => {
-        if (n.deleted || n.disabled) logger.info(n, 'stale hosts swept');
-      })
-      .catch((error: unknown) =>
-        logger.warn({ err: error, job: 'rack-sweep' }, 'background job failed; retrying next time'),
-      )
-      .finally(() => {
-        running = false;
-      });
-  }, everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
-}

@@ -140,6 +140,9 @@ export function createTokenService(deps: TokenServiceDeps) {
       };
       const created = await deps.store.write(async (tx) => {
         await tx.tokens.insert(token);
+        // Hosts registered with it are deleted after this long offline (ephemeral hosts).
+        const ephemeral = input.ephemeral_offline_minutes ?? null;
+        if (ephemeral !== null) await tx.expectedHosts.setTokenEphemeral(token.id, ephemeral);
         const record = await mustFind(tx, token.id);
         await audited(tx, actor, 'created', record, {
           description: token.description,
@@ -148,6 +151,7 @@ export function createTokenService(deps: TokenServiceDeps) {
           labels: token.labels,
           auto_approve: token.autoApprove,
           allowed_cidrs: token.allowedCidrs,
+          ...(ephemeral !== null ? { ephemeral_offline_minutes: ephemeral } : {}),
         });
         return toApi(tx, record);
       });

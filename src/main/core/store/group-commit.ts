@@ -88,8 +88,12 @@ export function createGroupCommitter(options: GroupCommitOptions) {
     try {
       tx = await options.begin();
     } catch (error) {
+      // The store could not be had (another process's lock, past the wait): units that
+      // queued meanwhile would only wait as long again, so they are answered now too.
       const failure = options.classify(error);
-      for (const unit of batch) unit.reject(failure);
+      const queuedMeanwhile = queue;
+      queue = [];
+      for (const unit of [...batch, ...queuedMeanwhile]) unit.reject(failure);
       return;
     }
     const outcomes: Outcome[] = [];

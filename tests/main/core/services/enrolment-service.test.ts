@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../../../../src/shared/api/errors';
 import type { ParsedInput } from '../../../../src/shared/api/operations';
 import type { HostFacts, RegisterHostInput } from '../../../../src/shared/api/schemas';
@@ -208,7 +208,8 @@ describe('connectivity', () => {
     const r = await register((await token({ auto_approve: true })).token);
     await beat(r.host_token);
     const first = g.clock.now();
-    expect((await stored(r.host_id)).last_seen_at).toBe(first);
+    // Written at once, but without making the host wait for the commit.
+    await vi.waitFor(async () => expect((await stored(r.host_id)).last_seen_at).toBe(first));
     g.clock.advance(30_000);
     await beat(r.host_token);
     g.clock.advance(30_000);

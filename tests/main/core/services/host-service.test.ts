@@ -310,6 +310,7 @@ describe('single decisions', () => {
       if (e.topic === 'hosts') seen.push(`${e.action}:${e.id ?? e.ids?.join(',')}`);
     });
     await g.hosts.decide(r.host_id, 'approve', 'admin');
-    expect(seen).toEqual([`approve:${r.host_id}`]);
+    // The decision, and the store's note that this host's credential standing changed.
+    expect(seen).toEqual([`approve:${r.host_id}`, `credentials_changed:${r.host_id}`]);
   });
 });

@@ -92,7 +92,7 @@ export function hostRoutes(deps: { enrolment: EnrolmentService; limiter: Failure
     res.json(await enrolment.describe(await enrolment.authenticate(bearer(req))));
   });
   router.post('/api/hosts/heartbeat', credentialNotBlocked, ...jsonBody(), async (req, res) => {
-    await enrolment.heartbeat(await enrolment.authenticate(bearer(req)));
+    await enrolment.heartbeat(await enrolment.authenticate(bearer(req)), source(req));
     res.status(204).end();
   });
   router.post('/api/hosts/credentials/rotate', credentialNotBlocked, ...jsonBody(), async (req, res) => {
