@@ -1,4 +1,7 @@
 import type { Server } from 'node:http';
+import express, { type Express } from 'express';
+import { metricsRouter, type Metrics } from './metrics';
+import { notFound } from './http/middleware/errors';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -133,6 +136,15 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
     throw error;
   }
   const adminServer = admin;
+  // --metrics-bind: /metrics alone, without a credential, on an address the operator chose
+  // for the scraper (the admin listener also serves it to any admin credential).
+  const metricsServer = options.metricsBind
+    ? await listen(metricsApp(gatehouse.metrics), options.metricsBind).catch(async (error: unknown) => {
+        await close(adminServer);
+        await runtime.stop();
+        throw error;
+      })
+    : undefined;
   let stopped = false;
   return {
     gatehouse,
@@ -140,11 +152,20 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
     async stop() {
       if (stopped) return;
       stopped = true;
-      await close(adminServer);
+      await Promise.all([close(adminServer), metricsServer && close(metricsServer)]);
       await runtime.stop();
       rmSync(paths.endpoint, { force: true });
     },
   };
+}
+
+/** The --metrics-bind listener's app: GET /metrics and a contract 404 for everything else. */
+function metricsApp(metrics: Metrics): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(metricsRouter(metrics));
+  app.use(notFound);
+  return app;
 }
 
 /** --tls-cert/--tls-key, when given (the parser accepts both or neither). */

@@ -111,6 +111,13 @@ export const listAuditInput = z.strictObject({
   to: z.iso.datetime({ offset: true }).optional(),
 });
 
+/**
+ * Where hosts are told to reach Gatehouse. Only a scheme, a DNS name or IP literal and a
+ * port: it is pasted into join.sh and the join command, so no quote, `$` or space may pass.
+ */
+export const ADVERTISE_URL =
+  /^https?:\/\/([A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
+
 export const updateSettingsInput = z.strictObject({
   token_prefix: z
     .string()
@@ -121,7 +128,7 @@ export const updateSettingsInput = z.strictObject({
   lan_bind: z.union([z.ipv4(), z.ipv6()]).optional(),
   advertise_url: z
     .string()
-    .regex(/^https?:\/\/[^/\s]+$/, 'advertise_url: http(s)://host[:port]')
+    .regex(ADVERTISE_URL, 'advertise_url: http(s)://host[:port] with a DNS name or IP address, nothing else')
     .nullable()
     .optional(),
   disable_offline_after_days: z.number().int().min(1).max(3650).nullable().optional(),
@@ -213,7 +220,14 @@ export const enrolmentSheetInput = z.strictObject({
   import_id: uuid,
   /** How long the minted tokens stay valid (default a week). */
   expires_in_hours: z
-    .preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v), z.number().int().min(1).max(24 * 90))
+    .preprocess(
+      (v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v),
+      z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 90),
+    )
     .optional(),
   /** Cards per A4 page. */
   per_page: integerish(1, 12).optional(),

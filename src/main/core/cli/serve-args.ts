@@ -1,3 +1,4 @@
+import { ADVERTISE_URL } from '../../../shared/api/schemas';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 
@@ -177,8 +178,10 @@ export function parseServeCommand(argv: string[]): ServeCommand {
   const v = parsed.values as Record<string, string | undefined> & { http?: boolean };
   if (!v['data-dir']) throw new UsageError('--data-dir is required');
   const advertiseUrl = v['advertise-url']?.replace(/\/+$/, '');
-  if (advertiseUrl !== undefined && !/^https?:\/\/[^/\s]+$/.test(advertiseUrl)) {
-    throw new UsageError(`--advertise-url must be http(s)://host[:port], not ${advertiseUrl}`);
+  if (advertiseUrl !== undefined && !ADVERTISE_URL.test(advertiseUrl)) {
+    throw new UsageError(
+      `--advertise-url must be http(s)://host[:port] (a DNS name or IP address), not ${advertiseUrl}`,
+    );
   }
   const tlsCert = file(v['tls-cert'], '--tls-cert');
   const tlsKey = file(v['tls-key'], '--tls-key');

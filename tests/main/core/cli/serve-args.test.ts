@@ -98,6 +98,9 @@ describe('the headless command line', () => {
     [['--data-dir', 'D', '--port', '70000']],
     [['--data-dir', 'D', '--frobnicate']],
     [['--data-dir', 'D', '--advertise-url', 'ftp://x']],
+    // Pasted into join.sh and the join command: no quote, $( ) or $' may pass.
+    [['--data-dir', 'D', '--advertise-url', "https://x'$(touch /tmp/pwned)"]],
+    [['--data-dir', 'D', '--advertise-url', "https://gh$'.lab"]],
   ])('refuses %j with a usage message', (argv) => {
     expect(() => parseServeArgs(argv)).toThrow(/usage: npm run serve/);
   });

@@ -228,3 +228,13 @@ describe('hosts and live events', () => {
     expect(bad.status).toBe(400);
   });
 });
+
+describe('settings that reach join.sh', () => {
+  it('refuses an advertise_url with shell syntax, naming the field', async () => {
+    const res = await server.admin('/api/admin/settings', { json: { advertise_url: "https://gh.lab'$(id)" } });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('VALIDATION_FAILED');
+    expect(body.error.message).toContain('advertise_url');
+  });
+});
