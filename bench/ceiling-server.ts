@@ -40,7 +40,11 @@ if (mode === 'http') {
 } else if (mode === 'https') {
   const dir = process.argv[3]!;
   const server = createHttpsServer(
-    { key: readFileSync(join(dir, 'tls-key.pem')), cert: readFileSync(join(dir, 'tls-cert.pem')), minVersion: 'TLSv1.2' },
+    {
+      key: readFileSync(join(dir, 'tls-key.pem')),
+      cert: readFileSync(join(dir, 'tls-cert.pem')),
+      minVersion: 'TLSv1.2',
+    },
     (_req, res) => res.writeHead(204).end(),
   );
   listen(server as unknown as ReturnType<typeof createServer>);

@@ -3,11 +3,13 @@
 // server), or against an absolute target where the issue sets one. The server runs in its
 // own process, as in use; the same load generator drives ceilings and Gatehouse.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EndpointFile } from '../src/main/core/headless';
 import { launchChromium } from '../tests/helpers/browser';
+import { startPostgres } from '../tests/helpers/postgres';
 import { call, closedLoop, keepAlivePool, openLoop, percentile, type Target } from './load';
 import { seedFleet } from './seed';
 
@@ -151,11 +153,17 @@ function benchCred(i: number): string {
 }
 console.log('\ngatehouse, HTTP keep-alive');
 {
-  const token = (JSON.parse(
-    (await admin('/api/admin/registration-tokens', { method: 'POST', body: { expires_in_hours: 1, max_uses: 0 } }))
-      .body,
-  ) as { token: string }).token;
-  await closedLoop(500, CONCURRENCY, async (i) => void (await call(lan, 'POST', '/api/hosts/register', { body: registration(token, 1e6 + i) })));
+  const token = (
+    JSON.parse(
+      (await admin('/api/admin/registration-tokens', { method: 'POST', body: { expires_in_hours: 1, max_uses: 0 } }))
+        .body,
+    ) as { token: string }
+  ).token;
+  await closedLoop(
+    500,
+    CONCURRENCY,
+    async (i) => void (await call(lan, 'POST', '/api/hosts/register', { body: registration(token, 1e6 + i) })),
+  );
   const { perSecond, latencies } = await closedLoop(5_000, CONCURRENCY, async (i) => {
     const res = await call(lan, 'POST', '/api/hosts/register', { body: registration(token, i) });
     if (res.status !== 201) throw new Error(`registration answered ${res.status} ${res.body}`);
@@ -207,9 +215,11 @@ async function median(path: string, runs = 21): Promise<{ ms: number; bytes: num
   absRow('largest list answer', Math.max(first.bytes, search.bytes) / 1024, 'KiB', 1024);
 }
 {
-  const tokenId = (JSON.parse((await admin('/api/admin/hosts?status=PENDING&limit=1')).body) as {
-    hosts: { token_id: string }[];
-  }).hosts[0]!.token_id;
+  const tokenId = (
+    JSON.parse((await admin('/api/admin/hosts?status=PENDING&limit=1')).body) as {
+      hosts: { token_id: string }[];
+    }
+  ).hosts[0]!.token_id;
   const t = performance.now();
   const res = await admin('/api/admin/hosts/bulk', {
     method: 'POST',
@@ -225,7 +235,11 @@ console.log('\nadmin UI (Chromium)');
   let beating = true;
   const background = (async () => {
     for (let i = 0; beating; i++) {
-      await openLoop(1000, 1, async (k) => void (await call(lan, 'POST', '/api/hosts/heartbeat', { bearer: benchCred(i * 1000 + k) })));
+      await openLoop(
+        1000,
+        1,
+        async (k) => void (await call(lan, 'POST', '/api/hosts/heartbeat', { bearer: benchCred(i * 1000 + k) })),
+      );
     }
   })();
   const browser = await launchChromium();
@@ -233,7 +247,10 @@ console.log('\nadmin UI (Chromium)');
   let largest = 0;
   page.on('response', (res) => {
     if (!res.url().includes('/api/admin/') || res.url().includes('/events')) return;
-    res.body().then((b) => (largest = Math.max(largest, b.length)), () => {});
+    res.body().then(
+      (b) => (largest = Math.max(largest, b.length)),
+      () => {},
+    );
   });
   const t = performance.now();
   await page.goto(serve.endpoint.login_url);
@@ -279,6 +296,58 @@ console.log('\nadmin UI (Chromium)');
 
 await serve.stop();
 rmSync(dir, { recursive: true, force: true });
+
+// --- 6. Team mode: PostgreSQL (fsync on) with one and with two servers. ---
+console.log('\nteam mode (PostgreSQL)');
+{
+  const cluster = await startPostgres({ durable: true });
+  const url = await cluster.createDatabase('bench');
+  const keyDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-key-'));
+  const keyFile = join(keyDir, 'secret.key');
+  writeFileSync(keyFile, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
+  const team = ['--http', '--store', url, '--secret-key-file', keyFile];
+  const dirs = [mkdtempSync(join(tmpdir(), 'gatehouse-bench-a-')), mkdtempSync(join(tmpdir(), 'gatehouse-bench-b-'))];
+  const servers = [await startServe(dirs[0]!, team)];
+  const adminOf = (s: (typeof servers)[number]) => (path: string, body: unknown) =>
+    call({ base: s.endpoint.admin_url }, 'POST', path, { body, bearer: s.adminToken });
+  const token = (
+    JSON.parse(
+      (
+        await adminOf(servers[0]!)('/api/admin/registration-tokens', {
+          expires_in_hours: 1,
+          max_uses: 0,
+          auto_approve: true,
+        })
+      ).body,
+    ) as { token: string }
+  ).token;
+  const credentials: string[] = [];
+  const measure = async (label: string) => {
+    const targets = servers.map((s) => ({ base: s.endpoint.lan_url, agent: keepAlivePool(CONCURRENCY) }));
+    const offset = credentials.length;
+    const reg = await closedLoop(3_000, CONCURRENCY, async (i) => {
+      const res = await call(targets[i % targets.length]!, 'POST', '/api/hosts/register', {
+        body: registration(token, offset + i + 5e6),
+      });
+      if (res.status !== 201) throw new Error(`registration answered ${res.status} ${res.body}`);
+      credentials.push((JSON.parse(res.body) as { host_token: string }).host_token);
+    });
+    ratioRow(`PostgreSQL, ${label}: registration`, reg.perSecond, 'express echo', 0.8);
+    const beat = await closedLoop(15_000, CONCURRENCY, async (i) => {
+      const res = await call(targets[i % targets.length]!, 'POST', '/api/hosts/heartbeat', {
+        bearer: credentials[(i * 7919) % credentials.length],
+      });
+      if (res.status !== 204) throw new Error(`heartbeat answered ${res.status} ${res.body}`);
+    });
+    ratioRow(`PostgreSQL, ${label}: heartbeat, keep-alive`, beat.perSecond, 'express echo', 0.9);
+  };
+  await measure('one server');
+  servers.push(await startServe(dirs[1]!, team));
+  await measure('two servers');
+  for (const s of servers) await s.stop();
+  await cluster.stop();
+  for (const d of [...dirs, keyDir]) rmSync(d, { recursive: true, force: true });
+}
 
 const table = [
   '| Measurement | Figure | Ceiling | Ratio | Target | Met |',

@@ -48,7 +48,7 @@ function asPostgres(bin: string, args: string[]): string {
  * its socket in the same dir, trust auth for loopback (a test cluster with no secrets).
  * Never assumes a server is already running; `stop` shuts it down and removes the dir.
  */
-export async function startPostgres(): Promise<PostgresCluster> {
+export async function startPostgres(settings: { durable?: boolean } = {}): Promise<PostgresCluster> {
   const bin = postgresBin();
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-pg-'));
   chmodSync(dir, 0o700);
@@ -64,7 +64,8 @@ export async function startPostgres(): Promise<PostgresCluster> {
     `-c listen_addresses=127.0.0.1`,
     `-k ${dir}`,
     `-p ${port}`,
-    `-c fsync=off`,
+    // Tests need no durability from a throwaway cluster; the bench measures with it.
+    `-c fsync=${settings.durable ? 'on' : 'off'}`,
     `-c max_connections=200`,
     `-c shared_buffers=32MB`,
   ].join(' ');
