@@ -1,5 +1,4 @@
 import { ApiError } from '../../../shared/api/errors';
-import type { AdminEvent } from '../../../shared/domain';
 import { openConnection, type Db } from '../db/connection';
 import { migrate } from '../db/migrate';
 import { MIGRATIONS } from '../db/migrations';
@@ -11,7 +10,8 @@ import { createHostRepository } from '../repositories/host-repository';
 import { createIdempotencyRepository } from '../repositories/idempotency-repository';
 import { createSettingsRepository } from '../repositories/settings-repository';
 import { createTokenRepository } from '../repositories/token-repository';
-import { createGroupCommitter, type EngineTransaction } from './group-commit';
+import { createEngineStore } from './engine-store';
+import type { EngineTransaction } from './group-commit';
 import type { Repositories, Store } from './store';
 
 export interface SqliteStoreOptions {
@@ -77,9 +77,6 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   reader.pragma('query_only = ON');
   const lockWaitMs = options.lockWaitMs ?? 3_000;
   const writeRepos = sqliteRepositories(writer);
-  const readRepos = sqliteRepositories(reader);
-  const commitListeners = new Set<(events: AdminEvent[]) => void>();
-  const batchListeners = new Set<(stats: { seconds: number; units: number }) => void>();
 
   // Prepared once: transaction control runs several times per batch.
   const statement = (sql: string) => {
@@ -113,39 +110,15 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     }
   }
 
-  const committer = createGroupCommitter({
+  const store = createEngineStore({
+    engine: 'sqlite',
     begin,
     classify: classifySqliteError,
-    onCommitted(events, stats) {
-      for (const listener of batchListeners) listener(stats);
-      if (events.length) for (const listener of commitListeners) listener(events);
-    },
-  });
-
-  return {
-    engine: 'sqlite',
-    writer,
-    reader,
-    write: (work) => committer.write(work),
-    async read(work) {
-      try {
-        return await work(readRepos);
-      } catch (error) {
-        throw classifySqliteError(error);
-      }
-    },
-    onCommit(listener) {
-      commitListeners.add(listener);
-      return () => commitListeners.delete(listener);
-    },
-    onBatch(listener) {
-      batchListeners.add(listener);
-      return () => batchListeners.delete(listener);
-    },
+    reader: sqliteRepositories(reader),
     async close() {
-      await committer.idle();
       reader.close();
       writer.close();
     },
-  };
+  });
+  return Object.assign(store, { writer, reader });
 }

@@ -2,7 +2,8 @@ import { createHmac, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { ApiError } from '../../../../shared/api/errors';
 import type { AdminEvent } from '../../../../shared/domain';
-import { createGroupCommitter, type EngineTransaction } from '../group-commit';
+import { createEngineStore } from '../engine-store';
+import type { EngineTransaction } from '../group-commit';
 import type { Repositories, Store } from '../store';
 import { migratePostgres } from './migrate';
 import { POSTGRES_MIGRATIONS } from './migrations';
@@ -188,13 +189,6 @@ export async function openPostgresStore(
     throw error;
   }
 
-  const readRepos = postgresRepositories(pool);
-  const commitListeners = new Set<(events: AdminEvent[]) => void>();
-  const batchListeners = new Set<(stats: { seconds: number; units: number }) => void>();
-  const deliver = (events: AdminEvent[]) => {
-    for (const listener of commitListeners) listener(events);
-  };
-
   async function begin(): Promise<EngineTransaction> {
     const client = await pool.connect();
     let open = true;
@@ -244,13 +238,13 @@ export async function openPostgresStore(
   }
 
   let notifying: Promise<unknown> = Promise.resolve();
-  const committer = createGroupCommitter({
+  let listener: Awaited<ReturnType<typeof startListener>> | undefined;
+  const store = createEngineStore({
+    engine: 'postgres',
     begin,
     classify: classifyPostgresError,
-    onCommitted(events, stats) {
-      for (const listener of batchListeners) listener(stats);
-      if (!events.length) return;
-      deliver(events);
+    reader: postgresRepositories(pool),
+    afterCommit(events) {
       const payloads = notifyPayloads(serverId, events);
       // One statement, in commit order; a lost notification costs other servers a live update, never data.
       notifying = notifying.then(() =>
@@ -262,37 +256,14 @@ export async function openPostgresStore(
           .catch(() => {}),
       );
     },
-  });
-
-  const listener = await startListener(url, serverId, deliver, options.onListenError);
-
-  return {
-    engine: 'postgres',
-    pool,
-    serverId,
-    write: (work) => committer.write(work),
-    async read(work) {
-      try {
-        return await work(readRepos);
-      } catch (error) {
-        throw classifyPostgresError(error);
-      }
-    },
-    onCommit(listener) {
-      commitListeners.add(listener);
-      return () => commitListeners.delete(listener);
-    },
-    onBatch(listener) {
-      batchListeners.add(listener);
-      return () => batchListeners.delete(listener);
-    },
     async close() {
-      await committer.idle();
       await notifying;
-      await listener.stop();
+      await listener?.stop();
       await pool.end();
     },
-  };
+  });
+  listener = await startListener(url, serverId, store.publish, options.onListenError);
+  return Object.assign(store, { pool, serverId });
 }
 
 /**
