@@ -238,7 +238,8 @@ export async function openPostgresStore(
   }
 
   let notifying: Promise<unknown> = Promise.resolve();
-  let listener: Awaited<ReturnType<typeof startListener>> | undefined;
+  // Started once the store exists (it delivers into it); close() stops it.
+  const listening: { listener?: Awaited<ReturnType<typeof startListener>> } = {};
   const store = createEngineStore({
     engine: 'postgres',
     begin,
@@ -258,11 +259,11 @@ export async function openPostgresStore(
     },
     async close() {
       await notifying;
-      await listener?.stop();
+      await listening.listener?.stop();
       await pool.end();
     },
   });
-  listener = await startListener(url, serverId, store.publish, options.onListenError);
+  listening.listener = await startListener(url, serverId, store.publish, options.onListenError);
   return Object.assign(store, { pool, serverId });
 }
 
