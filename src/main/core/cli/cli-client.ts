@@ -1,12 +1,16 @@
-import { X509Certificate, createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
-import { isIP, type Socket } from 'node:net';
-import tls from 'node:tls';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { isErrorBody } from '../../../shared/api/errors';
 import { operations, type OperationName } from '../../../shared/api/operations';
+import {
+  MissingParameterError,
+  PinMismatchError,
+  requestFor as sharedRequestFor,
+  send,
+  type Answer,
+  type Target,
+} from '../remote/pinned-https';
 
 /**
  * Exit codes of `gatehouse`, one per kind of failure, so a script can tell
@@ -43,13 +47,7 @@ export function exitCodeForStatus(status: number): number {
   return EXIT.unavailable;
 }
 
-/** Where the server is and who we are to it. */
-export interface Target {
-  url: string;
-  bearer: string;
-  /** base64 SHA-256 of the server certificate's SubjectPublicKeyInfo; required for https. */
-  pin?: string;
-}
+export type { Target } from '../remote/pinned-https';
 
 export interface TargetOptions {
   dataDir?: string;
@@ -148,108 +146,19 @@ export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv): T
   }
 }
 
-/** The form `curl --pinnedpubkey sha256//…` takes: base64 SHA-256 of the certificate's SPKI. */
-export function spkiPin(certDer: Buffer): string {
-  const spki = new X509Certificate(certDer).publicKey.export({ type: 'spki', format: 'der' });
-  return createHash('sha256').update(spki).digest('base64');
-}
+export { spkiPin, pinnedAgent, type Answer } from '../remote/pinned-https';
 
-const normalisePin = (pin: string) => pin.trim().replace(/^sha256\/\//, '');
-
-/**
- * An agent that hands a socket to a request only after the server's public key matched
- * the pin: the certificate is self-signed, so the usual chain check cannot apply, and a
- * request (with its bearer) must never be written to a server that failed the pin.
- * No session reuse, so every connection shows its certificate.
- */
-export function pinnedAgent(pin: string): https.Agent {
-  const expected = normalisePin(pin);
-  const agent = new https.Agent({ keepAlive: false, maxCachedSessions: 0 });
-  (agent as unknown as { createConnection: unknown }).createConnection = (
-    options: tls.ConnectionOptions,
-    done: (error: Error | null, socket?: Socket) => void,
-  ) => {
-    const socket = tls.connect({ ...options, rejectUnauthorized: false });
-    socket.once('error', (error) => done(error));
-    socket.once('secureConnect', () => {
-      const cert = socket.getPeerCertificate(false);
-      const actual = cert?.raw ? spkiPin(cert.raw) : '';
-      if (actual !== expected) {
-        socket.destroy();
-        done(
-          new CliError(
-            'PIN_MISMATCH',
-            `The server's public key (sha256//${actual || 'none'}) does not match --pin; refusing to send the credential.`,
-            EXIT.unavailable,
-          ),
-        );
-        return;
-      }
-      done(null, socket);
-    });
-    return undefined;
-  };
-  return agent;
-}
-
-/** One HTTP answer, whole. */
-export interface Answer {
-  status: number;
-  contentType: string;
-  body: Buffer;
-}
-
-function send(target: Target, method: string, path: string, body: string | undefined): Promise<Answer> {
-  const url = new URL(path, target.url);
-  const secure = url.protocol === 'https:';
-  const headers: Record<string, string> = { Authorization: `Bearer ${target.bearer}`, Accept: 'application/json' };
-  if (body !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    headers['Content-Length'] = String(Buffer.byteLength(body));
-  }
-  return new Promise((resolve, reject) => {
-    const request = (secure ? https : http).request(
-      url,
-      { method, headers, ...(secure ? { agent: pinnedAgent(target.pin ?? '') } : {}) },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (c: Buffer) => chunks.push(c));
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            contentType: String(response.headers['content-type'] ?? ''),
-            body: Buffer.concat(chunks),
-          }),
-        );
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
-}
-
-/** The request an operation makes, from the operation table: path parameters filled, the rest as query or body. */
+/** The request an operation makes, from the operation table; a missing path parameter is a usage error. */
 export function requestFor(
   name: OperationName,
   input: Record<string, unknown>,
 ): { method: string; path: string; body?: string } {
-  const spec = operations[name];
-  const rest = { ...input };
-  const path = spec.path.replace(/:([a-z_]+)/g, (_m, key: string) => {
-    const value = rest[key];
-    delete rest[key];
-    if (value === undefined) throw new CliError('USAGE', `${name} needs ${key}.`, EXIT.usage);
-    return encodeURIComponent(String(value));
-  });
-  if (spec.method === 'POST') return { method: spec.method, path, body: JSON.stringify(rest) };
-  const query = new URLSearchParams();
-  for (const [key, value] of Object.entries(rest)) {
-    if (value === undefined) continue;
-    query.set(key, Array.isArray(value) ? value.join(',') : String(value));
+  try {
+    return sharedRequestFor(name, input);
+  } catch (error) {
+    if (error instanceof MissingParameterError) throw new CliError('USAGE', error.message, EXIT.usage);
+    throw error;
   }
-  const qs = query.toString();
-  return { method: spec.method, path: qs ? `${path}?${qs}` : path };
 }
 
 /**
@@ -268,6 +177,13 @@ export async function callOperation(
     answer = await send(target, method, path, body);
   } catch (error) {
     if (error instanceof CliError) throw error;
+    if (error instanceof PinMismatchError) {
+      throw new CliError(
+        'PIN_MISMATCH',
+        `The server's public key (sha256//${error.actual || 'none'}) does not match --pin; refusing to send the credential.`,
+        EXIT.unavailable,
+      );
+    }
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new CliError(
       'UNAVAILABLE',
