@@ -19,7 +19,11 @@ export function factsFor(i: number) {
   };
 }
 
+/** Every registration gets hardware of its own: shared serials would raise clone alarms. */
+let machines = 0;
+
 export interface Enrolled {
+  facts: ReturnType<typeof factsFor>;
   id: string;
   hostname: string;
   hostToken: string;
@@ -40,6 +44,7 @@ export async function registerMany(
     const n = (options.offset ?? 0) + i;
     const hostname = `${prefix}-${String(n).padStart(4, '0')}`;
     const last = n % 250;
+    const facts = factsFor(machines++);
     const r = await g.enrolment.register(
       {
         token,
@@ -49,11 +54,11 @@ export async function registerMany(
         arch: 'x86_64',
         ips: [`10.${20 + Math.floor(n / 62500)}.${Math.floor(n / 250) % 250}.${last + 1}`],
         labels: options.labels,
-        facts: factsFor(n),
+        facts,
       },
       `10.20.${Math.floor(n / 250) % 250}.${last + 1}`,
     );
-    out.push({ id: r.host_id, hostname, hostToken: r.host_token, code: r.verification_code });
+    out.push({ facts, id: r.host_id, hostname, hostToken: r.host_token, code: r.verification_code });
   }
   return out;
 }
@@ -124,7 +129,7 @@ export async function seedLab(server: TestServer, options: { approved: number; p
       machine_id: `machine-${fleet[1]!.hostname}`,
       os: 'Debian GNU/Linux 12',
       arch: 'x86_64',
-      facts: factsFor(1),
+      facts: fleet[1]!.facts,
     },
     '10.20.0.2',
   );

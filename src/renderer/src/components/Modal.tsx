@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { createPortal } from 'react-dom';
 
 const FOCUSABLE =
@@ -24,6 +24,8 @@ export function Modal({ title, onClose, children, wide }: ModalProps) {
   const dialog = useRef<HTMLDivElement>(null);
   // Unique per dialog: a confirmation opened over another modal must be named by its own title.
   const titleId = useId();
+  // Read during the first render: by the time effects run, autoFocus has already moved focus inside.
+  const [opener] = useState(() => document.activeElement as HTMLElement | null);
   const onCloseRef = useRef(onClose);
   useEffect(() => {
     onCloseRef.current = onClose;
@@ -32,9 +34,13 @@ export function Modal({ title, onClose, children, wide }: ModalProps) {
   useEffect(() => {
     const self = dialog.current!;
     stack.push(self);
-    const opener = document.activeElement as HTMLElement | null;
-    const first = self.querySelector<HTMLElement>('[autofocus], ' + FOCUSABLE);
-    (first ?? self).focus();
+    // React's autoFocus (a first field, or Cancel in a confirmation) has already run; otherwise
+    // the first field, else the first control after the title's Close button.
+    if (!self.contains(document.activeElement)) {
+      const field = self.querySelector<HTMLElement>('input:not([disabled]), select:not([disabled]), textarea');
+      const control = [...self.querySelectorAll<HTMLElement>(FOCUSABLE)].find((el) => !el.closest('.modal-header'));
+      (field ?? control ?? self).focus();
+    }
     const onKey = (event: KeyboardEvent) => {
       if (stack.at(-1) !== self) return;
       if (event.key === 'Escape') {
@@ -74,7 +80,7 @@ export function Modal({ title, onClose, children, wide }: ModalProps) {
       if (opener && opener.isConnected) opener.focus();
       else (stack.at(-1) ?? document.querySelector<HTMLElement>('main h1'))?.focus();
     };
-  }, []);
+  }, [opener]);
 
   return createPortal(
     <div className="backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>

@@ -182,7 +182,11 @@ export const createHostsSlice: SliceCreator<HostsSlice> = (client) => (set, get)
         selection[key] = { ...sel, ids: sel.ids.filter((id) => inList.has(id)) };
       }
     }
-    set({ hostsById: rows, lists, selection });
+    // A host that left the queue is no longer news.
+    const queued = new Set(lists.queue.ids);
+    const unseen = get().unseenHostIds;
+    const stillNew = unseen.filter((id) => queued.has(id) || !rows[id]);
+    set({ hostsById: rows, lists, selection, ...(stillNew.length < unseen.length ? { unseenHostIds: stillNew } : {}) });
   }
 
   return {

@@ -80,11 +80,13 @@ export function ApprovalQueue() {
   }, [items, entries, lastIndex, loadMore, setVisible]);
 
   // Keyboard approval: when a request leaves the queue, focus moves to the next one's Approve.
-  const focusAfter = useRef<number | null>(null);
+  const focusAfter = useRef<{ id: string; at: number } | null>(null);
   useEffect(() => {
-    const at = focusAfter.current;
-    if (at === null) return;
+    const pending = focusAfter.current;
+    // Only once the decided request has actually left the list.
+    if (pending === null || list.ids.includes(pending.id)) return;
     focusAfter.current = null;
+    const at = pending.at;
     const id = list.ids[Math.min(at, list.ids.length - 1)];
     if (!id) return document.getElementById('queue-title')?.focus();
     const index = entries.findIndex((e) => e.kind === 'host' && e.id === id);
@@ -107,7 +109,15 @@ export function ApprovalQueue() {
   }
 
   return (
-    <section className="panel" aria-labelledby="queue-title" onFocus={() => unseen.length && markSeen()}>
+    <section
+      className="panel"
+      aria-labelledby="queue-title"
+      // Seen once the admin has been in the queue and moved on: clearing the badge while they
+      // click would shift the layout under the pointer.
+      onBlur={(e) => {
+        if (unseen.length && !e.currentTarget.contains(e.relatedTarget as Node | null)) markSeen();
+      }}
+    >
       <header className="panel-header">
         <h2 id="queue-title" tabIndex={-1}>
           Approval queue <span className="count">{list.total}</span>
@@ -209,7 +219,7 @@ export function ApprovalQueue() {
                   measure={virtual.measureElement}
                   isNew={unseen.includes(h.id)}
                   selected={selection.all || selected.has(h.id)}
-                  onDecided={() => (focusAfter.current = list.ids.indexOf(h.id))}
+                  onDecided={() => (focusAfter.current = { id: h.id, at: list.ids.indexOf(h.id) })}
                   onReject={() => setConfirm({ kind: 'reject-one', id: h.id, hostname: h.hostname })}
                 />
               );
