@@ -129,6 +129,8 @@ export interface SystemInfo {
   addresses: string[];
   /** The saved LAN settings differ from the running listener's. */
   restart_required: boolean;
+  /** Desktop in team mode: the team server this app is attached to (null: its own embedded core). */
+  team_server?: { url: string; pin: string } | null;
 }
 
 /**

@@ -31,6 +31,10 @@ export function dataPaths(dir: string) {
     tlsKey: join(dir, 'tls-key.pem'),
     lock: join(dir, 'gatehouse.lock'),
     log: join(dir, 'gatehouse.log'),
+    /** Desktop: the team server it is attached to (credential sealed by the OS keychain). */
+    teamServer: join(dir, 'team-server.json'),
+    /** Desktop: the scheduled-backup setting and its last result. */
+    backups: join(dir, 'backups.json'),
   };
 }
 

@@ -125,6 +125,11 @@ const systemInfo = z.strictObject({
   key_storage: z.enum(['keychain', 'file']),
   addresses: z.array(z.string()),
   restart_required: z.boolean(),
+  team_server: z
+    .strictObject({ url: z.string(), pin: z.string() })
+    .nullable()
+    .optional()
+    .describe('Desktop in team mode: the team server it is attached to; null or absent otherwise.'),
 });
 
 const tokenList = z.strictObject({ tokens: z.array(registrationToken), total_count: count });
