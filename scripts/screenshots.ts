@@ -1,70 +1,70 @@
-// Seeds a headless Gatehouse with a realistic lab and photographs the main screens
-// into docs/ (light and dark). Run: npm run docs:screenshots (after npm run build).
+// Seeds a headless Gatehouse with a realistic lab (2,000 hosts) and photographs every
+// screen of the admin UI into docs/ (light and dark, and the 800×600 layout).
+// Run: npm run docs:screenshots
 import { join } from 'node:path';
-import { launchChromium } from '../tests/helpers/browser';
+import type { Page } from 'playwright-core';
+import { seedLab } from '../tests/e2e/admin-seed';
+import { ensureRendererBuilt, launchChromium, signedInPage } from '../tests/helpers/browser';
 import { startTestServer } from '../tests/helpers/gatehouse';
 
-const root = join(import.meta.dirname, '..');
-const headless = await startTestServer();
-const g = headless.gatehouse;
-const rack = g.tokens.create(
-  { expires_in_hours: 24, max_uses: 25, description: 'Rack B12 reinstall', labels: ['rack=b12'] },
-  'admin',
-);
-const gpu = g.tokens.create(
-  { expires_in_hours: 4, max_uses: 5, description: 'GPU nodes', labels: ['role=gpu'] },
-  'admin',
-);
-g.tokens.create({ expires_in_hours: 168, max_uses: 0, description: 'Lab spares', auto_approve: true }, 'admin');
-const reg = (token: string, hostname: string, i: number) =>
-  g.enrolment.register(
-    {
-      token,
-      hostname,
-      machine_id: `machine-${hostname}`,
-      os: 'Debian GNU/Linux 12',
-      arch: 'x86_64',
-      ips: [`10.20.12.${i}`],
-    },
-    `10.20.12.${i}`,
-  );
-for (let i = 1; i <= 14; i++) {
-  const h = reg(rack.token, `b12-node-${String(i).padStart(2, '0')}`, i);
-  g.hosts.decide(h.host_id, 'approve', 'admin');
-  if (i % 5 !== 0) g.enrolment.heartbeat(g.enrolment.authenticate(h.host_token));
-}
-reg(gpu.token, 'gpu-01', 41);
-reg(gpu.token, 'gpu-02', 42);
-const old = g.hosts.list('APPROVED').hosts.find((h) => h.hostname === 'b12-node-03')!;
-g.enrolment.register(
-  { token: rack.token, hostname: 'b12-node-03', machine_id: old.machine_id, os: 'Debian GNU/Linux 12', arch: 'x86_64' },
-  '10.20.12.3',
-);
-g.heartbeats.flush();
-
+const docs = join(import.meta.dirname, '..', 'docs');
+await ensureRendererBuilt();
+const server = await startTestServer();
+await seedLab(server, { approved: 2000, pending: 12 });
 const browser = await launchChromium();
-for (const scheme of ['light', 'dark'] as const) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: scheme });
-  await page.goto(headless.endpoint.login_url);
-  await page.getByRole('heading', { name: /Approval queue/ }).waitFor();
-  const suffix = scheme === 'dark' ? '-dark' : '';
-  await page.screenshot({ path: join(root, 'docs', `hosts${suffix}.png`) });
-  if (scheme === 'light') {
-    await page.getByRole('button', { name: 'Add Host' }).click();
-    await page.getByLabel('Description').fill('Rack C7');
-    await page.getByLabel('Max uses').selectOption({ label: '10' });
-    await page.getByRole('button', { name: 'Create token' }).click();
-    await page.getByTestId('token-qr').waitFor();
-    await page.screenshot({ path: join(root, 'docs', 'add-host.png') });
-    await page.getByRole('tab', { name: 'Existing tokens' }).click();
-    await page.screenshot({ path: join(root, 'docs', 'tokens.png') });
-    await page.keyboard.press('Escape');
-    await page.getByRole('button', { name: 'Audit' }).click();
-    await page.getByRole('table').waitFor();
-    await page.screenshot({ path: join(root, 'docs', 'audit.png') });
-  }
+const shot = (page: Page, name: string) => page.screenshot({ path: join(docs, `${name}.png`) });
+
+async function tour(page: Page, suffix: string) {
+  await page.getByRole('table', { name: 'Hosts' }).waitFor();
+  await page.waitForTimeout(300);
+  await shot(page, `hosts${suffix}`);
+  await page.getByRole('button', { name: /^Offline \d+/ }).click();
+  await page.waitForTimeout(300);
+  await shot(page, `hosts-offline${suffix}`);
+  await page.getByRole('button', { name: /^All \d+/ }).click();
+  const queue = page.getByRole('region', { name: /Approval queue/ });
+  await queue.getByLabel(/Select all \d+ waiting/).check();
+  await queue.getByRole('button', { name: /Approve selected/ }).click();
+  await shot(page, `approve-confirm${suffix}`);
+  await page.keyboard.press('Escape');
+  await queue.getByLabel(/Select all \d+ waiting/).uncheck();
+  await page.locator('[role=row][data-host-id] button.host-link').first().click();
+  await page.getByRole('dialog').getByText('Hardware').waitFor();
+  await page.waitForTimeout(300);
+  await shot(page, `host-detail${suffix}`);
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'Add Host' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add Host' });
+  await dialog.getByLabel('Description').fill('Rack C7');
+  await shot(page, `add-host-form${suffix}`);
+  await dialog.getByRole('button', { name: 'Create token' }).click();
+  await dialog.getByTestId('token-qr').waitFor();
+  await shot(page, `add-host${suffix}`);
+  await dialog.getByRole('tab', { name: 'Existing tokens' }).click();
+  await dialog.getByRole('listitem').first().waitFor();
+  await shot(page, `tokens${suffix}`);
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'Audit' }).click();
+  await page.getByRole('table').waitFor();
+  await shot(page, `audit${suffix}`);
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByRole('heading', { name: 'Settings' }).waitFor();
+  await page.waitForTimeout(300);
+  await shot(page, `settings${suffix}`);
+}
+
+for (const [colorScheme, suffix] of [
+  ['light', ''],
+  ['dark', '-dark'],
+] as const) {
+  const page = await signedInPage(browser, server, { width: 1280, height: 800, colorScheme, useLoginUrl: !suffix });
+  await tour(page, suffix);
   await page.close();
 }
+const small = await signedInPage(browser, server, { width: 800, height: 600 });
+await small.getByRole('table', { name: 'Hosts' }).waitFor();
+await small.waitForTimeout(300);
+await shot(small, 'hosts-800x600');
 await browser.close();
-await headless.dispose();
+await server.dispose();
 console.log('screenshots written to docs/');
