@@ -10,7 +10,8 @@ import type { AdminEvent } from '../shared/domain';
 
 /**
  * The renderer's only door to the main process: one function per contract
- * operation, an event subscription and two desktop guardrails. No raw ipcRenderer.
+ * operation, an event subscription and the desktop-only calls (guardrails, team
+ * server, backups, sheet PDF), each on its own channel. No raw ipcRenderer.
  */
 export function createBridge(
   ipc: Pick<typeof ipcRenderer, 'invoke' | 'send' | 'on' | 'removeListener'>,
@@ -30,6 +31,17 @@ export function createBridge(
       setSecretOnScreen: (visible) => ipc.send(IPC_DESKTOP_CHANNELS.secretOnScreen, visible === true),
       copySecret: async (text) => void (await ipc.invoke(IPC_DESKTOP_CHANNELS.copySecret, String(text))),
       onNavigate: (listener) => listen<string>(IPC_DESKTOP_CHANNELS.navigate, listener),
+      teamServer: {
+        status: () => ipc.invoke(IPC_DESKTOP_CHANNELS.teamServerStatus),
+        connect: (input) => ipc.invoke(IPC_DESKTOP_CHANNELS.teamServerConnect, input),
+        disconnect: () => ipc.invoke(IPC_DESKTOP_CHANNELS.teamServerDisconnect),
+      },
+      backups: {
+        state: () => ipc.invoke(IPC_DESKTOP_CHANNELS.backupState),
+        setSchedule: (schedule) => ipc.invoke(IPC_DESKTOP_CHANNELS.backupSetSchedule, schedule),
+        runNow: () => ipc.invoke(IPC_DESKTOP_CHANNELS.backupRunNow),
+      },
+      saveSheetPdf: (input) => ipc.invoke(IPC_DESKTOP_CHANNELS.saveSheetPdf, input),
     },
   } satisfies GatehouseBridge;
 }

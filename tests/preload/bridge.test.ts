@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { IPC_CHANNEL_PREFIX, OPERATION_NAMES } from '../../src/shared/api/operation-names';
+import { IPC_CHANNEL_PREFIX, IPC_DESKTOP_CHANNELS, OPERATION_NAMES } from '../../src/shared/api/operation-names';
 import { operations } from '../../src/shared/api/operations';
 import type { GatehouseBridge } from '../../src/shared/api/bridge';
 import { contextBridge, ipcRenderer } from '../main/electron/electron-stand-in';
@@ -31,7 +31,34 @@ describe('the preload bridge', () => {
 
   it('hands the renderer no raw ipcRenderer', () => {
     const reachable = JSON.stringify(Object.keys(bridge.desktop));
-    expect(reachable).toBe('["setSecretOnScreen","copySecret","onNavigate"]');
+    expect(reachable).toBe('["setSecretOnScreen","copySecret","onNavigate","teamServer","backups","saveSheetPdf"]');
     expect(Object.values(bridge).includes(ipcRenderer as never)).toBe(false);
+  });
+
+  it('sends each desktop-only call on its own channel, and nothing else', async () => {
+    await bridge.desktop.teamServer.connect({ url: 'https://team:7444', pin: 'p', credential: 'gha_x' });
+    expect(ipcRenderer.invoke).toHaveBeenLastCalledWith(IPC_DESKTOP_CHANNELS.teamServerConnect, {
+      url: 'https://team:7444',
+      pin: 'p',
+      credential: 'gha_x',
+    });
+    await bridge.desktop.teamServer.status();
+    expect(ipcRenderer.invoke).toHaveBeenLastCalledWith(IPC_DESKTOP_CHANNELS.teamServerStatus);
+    await bridge.desktop.teamServer.disconnect();
+    expect(ipcRenderer.invoke).toHaveBeenLastCalledWith(IPC_DESKTOP_CHANNELS.teamServerDisconnect);
+    await bridge.desktop.backups.setSchedule({ folder: '/backups', interval: 'daily', keep: 7 });
+    expect(ipcRenderer.invoke).toHaveBeenLastCalledWith(IPC_DESKTOP_CHANNELS.backupSetSchedule, {
+      folder: '/backups',
+      interval: 'daily',
+      keep: 7,
+    });
+    await bridge.desktop.backups.runNow();
+    expect(ipcRenderer.invoke).toHaveBeenLastCalledWith(IPC_DESKTOP_CHANNELS.backupRunNow);
+    await bridge.desktop.backups.state();
+    expect(ipcRenderer.invoke).toHaveBeenLastCalledWith(IPC_DESKTOP_CHANNELS.backupState);
+    await bridge.desktop.saveSheetPdf({ import_id: 'abc' });
+    expect(ipcRenderer.invoke).toHaveBeenLastCalledWith(IPC_DESKTOP_CHANNELS.saveSheetPdf, { import_id: 'abc' });
+    expect(Object.keys(bridge.desktop.teamServer)).toEqual(['status', 'connect', 'disconnect']);
+    expect(Object.keys(bridge.desktop.backups)).toEqual(['state', 'setSchedule', 'runNow']);
   });
 });

@@ -5,11 +5,16 @@ import { pathToFileURL } from 'node:url';
 import { BrowserWindow, app, clipboard, dialog, ipcMain, safeStorage } from 'electron';
 import { pino } from 'pino';
 import { IPC_DESKTOP_CHANNELS, IPC_EVENT_CHANNEL } from '../../shared/api/operation-names';
-import { findAppRoot } from '../core/data-dir';
+import type { CallContext } from '../core/api/admin-handlers';
+import { dataPaths, ensureDataDir, findAppRoot } from '../core/data-dir';
 import type { Gatehouse } from '../core/gatehouse';
+import { BackendSwitch } from '../core/remote/backend-switch';
 import { startRuntime, type Runtime } from '../core/runtime';
+import { createBackupScheduler, type BackupScheduler } from './backup-schedule';
 import { createClipboardGuard } from './clipboard-guard';
-import { isTrustedSender, registerAdminIpc } from './ipc';
+import { isTrustedSender, registerAdminIpc, registerDesktopCall } from './ipc';
+import { saveSheetPdf } from './sheet-pdf';
+import { keychainSealer, registerTeamModeIpc } from './team-mode';
 import { loadDesktopSecretKey } from './secret-key';
 import { createPendingTray, notifyOffline, notifyPendingHost } from './tray';
 import { createMainWindow } from './window';
@@ -33,8 +38,12 @@ function locations() {
 
 /** Wires the Electron shell to the Electron-free core. Lifecycle only: every rule lives in the core. */
 export interface DesktopApp {
-  gatehouse: Gatehouse;
-  /** Stops IPC, timers, tray and the LAN listener, then closes the store. */
+  /** The embedded core; throws while the app is attached to a team server. */
+  readonly gatehouse: Gatehouse;
+  /** Embedded core or team server: where admin calls and events come from now. */
+  backend: BackendSwitch;
+  backups: BackupScheduler;
+  /** Stops IPC, timers, tray and the LAN listener (or the team server's event stream), then closes the store. */
   shutdown(): Promise<void>;
 }
 
@@ -56,15 +65,16 @@ export async function startDesktop(): Promise<DesktopApp | undefined> {
   await app.whenReady();
   const where = locations();
   const logger = pino({ name: 'gatehouse', level: process.env.GATEHOUSE_LOG_LEVEL ?? 'info' });
-  let runtime: Runtime;
+  const dataDir = app.getPath('userData');
+  const paths = dataPaths(dataDir);
   let running = { port: 0, bind: '', advertise: null as string | null };
-  try {
-    runtime = await startRuntime({
-      dataDir: app.getPath('userData'),
+  const startLocal = async (): Promise<Runtime> => {
+    const runtime: Runtime = await startRuntime({
+      dataDir,
       logger,
       version: app.getVersion(),
       joinAssetsDir: where.joinAssets,
-      secretKey: (paths) => loadDesktopSecretKey(safeStorage, paths.dir),
+      secretKey: (dirPaths) => loadDesktopSecretKey(safeStorage, dirPaths.dir),
       nativeBinding: where.nativeBinding,
       lan: (saved) => {
         running = { port: saved.lan_port, bind: saved.lan_bind, advertise: saved.advertise_url };
@@ -77,6 +87,18 @@ export async function startDesktop(): Promise<DesktopApp | undefined> {
         );
       },
     });
+    return runtime;
+  };
+  // Team mode keeps its file here even when the embedded core (which creates the directory) never runs.
+  ensureDataDir(dataDir);
+  const backend = new BackendSwitch({
+    startLocal,
+    teamServerFile: paths.teamServer,
+    sealer: keychainSealer(safeStorage),
+    logger,
+  });
+  try {
+    await backend.start();
   } catch (error) {
     // Any start-up failure (a busy port, a database from a newer Gatehouse, an unreadable
     // key) says why and quits, so the single-instance lock is not held by a windowless process.
@@ -84,7 +106,8 @@ export async function startDesktop(): Promise<DesktopApp | undefined> {
     app.exit(1);
     return undefined;
   }
-  const { gatehouse } = runtime;
+  const ctx: CallContext = { actor: `desktop:${userInfo().username}`, scope: 'admin' };
+  const onUnknownError = (err: unknown) => logger.error({ err }, 'admin call failed');
 
   let window: BrowserWindow | null = createMainWindow({ preload: where.preload, appUrl: where.appUrl });
   window.on('closed', () => (window = null));
@@ -100,11 +123,34 @@ export async function startDesktop(): Promise<DesktopApp | undefined> {
 
   const stopIpc = registerAdminIpc({
     ipcMain,
-    handlers: gatehouse.handlers,
+    handlers: backend.handlers,
     appUrl: where.appUrl,
-    actor: `desktop:${userInfo().username}`,
-    onUnknownError: (err) => logger.error({ err }, 'admin call failed'),
+    actor: ctx.actor,
+    onUnknownError,
   });
+  const backups = createBackupScheduler({
+    file: paths.backups,
+    dataDir: () => (backend.current.runtime ? dataDir : null),
+    logger: logger.child({ job: 'backup' }),
+  });
+  backups.start();
+  const common = { ipcMain, appUrl: where.appUrl, onUnknownError };
+  const stopDesktopCalls = [
+    registerTeamModeIpc({ ...common, backend, afterSwitch: () => backups.start() }),
+    registerDesktopCall({ ...common, channel: IPC_DESKTOP_CHANNELS.backupState, run: () => backups.state() }),
+    registerDesktopCall({
+      ...common,
+      channel: IPC_DESKTOP_CHANNELS.backupSetSchedule,
+      run: (input) => backups.setSchedule(input),
+    }),
+    registerDesktopCall({ ...common, channel: IPC_DESKTOP_CHANNELS.backupRunNow, run: () => backups.runNow() }),
+    registerDesktopCall({
+      ...common,
+      channel: IPC_DESKTOP_CHANNELS.saveSheetPdf,
+      run: (input, event) =>
+        saveSheetPdf({ handlers: backend.handlers(), ctx, input, parent: BrowserWindow.fromWebContents(event.sender) }),
+    }),
+  ];
   const guard = createClipboardGuard(clipboard);
   ipcMain.handle(IPC_DESKTOP_CHANNELS.copySecret, (event, text: unknown) => {
     if (isTrustedSender(event, where.appUrl) && typeof text === 'string' && text.length <= 4096) guard.copySecret(text);
@@ -117,7 +163,7 @@ export async function startDesktop(): Promise<DesktopApp | undefined> {
   const tray = createPendingTray({ iconPath: where.trayIcon, onOpen: () => show('hosts'), onQuit: () => app.quit() });
   let offline: number | undefined;
   const refreshTray = () =>
-    gatehouse.hosts.counts().then(
+    Promise.resolve(backend.handlers()['hosts.counts']({}, ctx)).then(
       (counts) => {
         const now = counts.by_connectivity.OFFLINE;
         tray.update(counts.by_status.PENDING, now);
@@ -130,12 +176,12 @@ export async function startDesktop(): Promise<DesktopApp | undefined> {
   void refreshTray();
   // Hosts go offline by silence, not by an event: look every 30 s.
   const offlineWatch = setInterval(() => void refreshTray(), 30_000);
-  const unsubscribe = gatehouse.events.subscribe((event) => {
+  const unsubscribe = backend.events.subscribe((event) => {
     window?.webContents.send(IPC_EVENT_CHANNEL, event);
     if (event.topic !== 'hosts') return;
     void refreshTray();
     if (event.action === 'registered' && event.ids?.[0]) {
-      gatehouse.hosts.get(event.ids[0]).then(
+      Promise.resolve(backend.handlers()['hosts.get']({ id: event.ids[0] }, ctx)).then(
         (host) => host.status === 'PENDING' && notifyPendingHost(host, () => show('hosts')),
         () => {},
       );
@@ -145,12 +191,14 @@ export async function startDesktop(): Promise<DesktopApp | undefined> {
   const shutdown = async () => {
     unsubscribe();
     stopIpc();
+    stopDesktopCalls.forEach((stop) => stop());
+    backups.stop();
     ipcMain.removeHandler(IPC_DESKTOP_CHANNELS.copySecret);
     ipcMain.removeAllListeners(IPC_DESKTOP_CHANNELS.secretOnScreen);
     guard.dispose();
     clearInterval(offlineWatch);
     tray.destroy();
-    await runtime.stop();
+    await backend.stop();
   };
   let quitting = false;
   app.on('window-all-closed', () => {
@@ -162,5 +210,14 @@ export async function startDesktop(): Promise<DesktopApp | undefined> {
     event.preventDefault();
     void shutdown().finally(() => app.exit(0));
   });
-  return { gatehouse, shutdown };
+  return {
+    get gatehouse() {
+      const gatehouse = backend.gatehouse;
+      if (!gatehouse) throw new Error('attached to a team server: no embedded core runs');
+      return gatehouse;
+    },
+    backend,
+    backups,
+    shutdown,
+  };
 }

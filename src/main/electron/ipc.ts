@@ -1,4 +1,4 @@
-import type { IpcMain, WebFrameMain } from 'electron';
+import type { IpcMain, IpcMainInvokeEvent, WebFrameMain } from 'electron';
 import { IPC_CHANNEL_PREFIX, OPERATION_NAMES } from '../../shared/api/operation-names';
 import { ApiError } from '../../shared/api/errors';
 import type { IpcResult } from '../../shared/api/operations';
@@ -20,7 +20,8 @@ export function isTrustedSender(event: { senderFrame: WebFrameMain | null }, app
  */
 export function registerAdminIpc(options: {
   ipcMain: IpcMain;
-  handlers: AdminHandlers;
+  /** Read on every call: the embedded core's handlers, or a team server's after a switch. */
+  handlers: () => AdminHandlers;
   appUrl: string;
   actor: string;
   onUnknownError: (error: unknown) => void;
@@ -33,7 +34,7 @@ export function registerAdminIpc(options: {
       try {
         return {
           ok: true,
-          value: await dispatch(options.handlers, name, input, { actor: options.actor, scope: 'admin' }),
+          value: await dispatch(options.handlers(), name, input, { actor: options.actor, scope: 'admin' }),
         };
       } catch (error) {
         return { ok: false, ...toApiError(error, options.onUnknownError).toBody() };
@@ -41,4 +42,28 @@ export function registerAdminIpc(options: {
     });
   }
   return () => OPERATION_NAMES.forEach((name) => options.ipcMain.removeHandler(IPC_CHANNEL_PREFIX + name));
+}
+
+/**
+ * One desktop-only IPC call (not an admin operation): same sender check and the same
+ * `{ok, value}` or contract-error answer as the operations. Returns its unregister.
+ */
+export function registerDesktopCall(options: {
+  ipcMain: IpcMain;
+  channel: string;
+  appUrl: string;
+  onUnknownError: (error: unknown) => void;
+  run: (input: unknown, event: IpcMainInvokeEvent) => unknown;
+}): () => void {
+  options.ipcMain.handle(options.channel, async (event, input: unknown): Promise<IpcResult<unknown>> => {
+    if (!isTrustedSender(event, options.appUrl)) {
+      return { ok: false, ...new ApiError('FORBIDDEN', 'This caller is not the Gatehouse window.').toBody() };
+    }
+    try {
+      return { ok: true, value: await options.run(input, event) };
+    } catch (error) {
+      return { ok: false, ...toApiError(error, options.onUnknownError).toBody() };
+    }
+  });
+  return () => options.ipcMain.removeHandler(options.channel);
 }

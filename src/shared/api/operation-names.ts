@@ -48,4 +48,11 @@ export const IPC_DESKTOP_CHANNELS = {
   secretOnScreen: 'gatehouse:desktop:secret-on-screen',
   copySecret: 'gatehouse:desktop:copy-secret',
   navigate: 'gatehouse:desktop:navigate',
+  teamServerStatus: 'gatehouse:desktop:team-server:status',
+  teamServerConnect: 'gatehouse:desktop:team-server:connect',
+  teamServerDisconnect: 'gatehouse:desktop:team-server:disconnect',
+  backupState: 'gatehouse:desktop:backups:state',
+  backupSetSchedule: 'gatehouse:desktop:backups:set-schedule',
+  backupRunNow: 'gatehouse:desktop:backups:run-now',
+  saveSheetPdf: 'gatehouse:desktop:sheet-pdf',
 } as const;

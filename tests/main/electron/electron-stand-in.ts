@@ -54,6 +54,12 @@ export class FakeWebContents {
   setWindowOpenHandler(handler: (details: { url: string }) => { action: string }) {
     this.windowOpenHandler = handler;
   }
+  /** What printToPDF was asked for; the stand-in answers a fixed, valid-looking PDF. */
+  printed: unknown[] = [];
+  async printToPDF(options: unknown): Promise<Buffer> {
+    this.printed.push(options);
+    return FIXED_PDF;
+  }
   /** Fires a navigation-like event; true when the handler prevented it. */
   fire(event: string, url?: string): boolean {
     let prevented = false;
@@ -63,6 +69,11 @@ export class FakeWebContents {
 }
 
 export class FakeSession {
+  /** Requests the page made, and whether the session's filter let each through. */
+  beforeRequest: ((details: { url: string }, callback: (answer: { cancel: boolean }) => void) => void) | undefined;
+  webRequest = {
+    onBeforeRequest: (handler: FakeSession['beforeRequest']) => void (this.beforeRequest = handler),
+  };
   requestHandler: ((contents: unknown, permission: string, callback: (granted: boolean) => void) => void) | undefined;
   checkHandler: (() => boolean) | undefined;
   setPermissionRequestHandler(handler: FakeSession['requestHandler']) {
@@ -73,16 +84,34 @@ export class FakeSession {
   }
 }
 
+/** What every printToPDF answers: the real rendering is tested with Chromium elsewhere. */
+export const FIXED_PDF = Buffer.from('%PDF-1.7\n% stand-in\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
+
 export class BrowserWindow {
+  /** Open windows; a destroyed window leaves the list. */
   static created: BrowserWindow[] = [];
+  /** Every window ever made, destroyed ones included. */
+  static all: BrowserWindow[] = [];
   static fromWebContents(contents: unknown) {
     return BrowserWindow.created.find((w) => w.webContents === contents) ?? null;
   }
   webContents = new FakeWebContents();
   loaded: string | undefined;
   contentProtection = false;
-  constructor(readonly options: { webPreferences: Record<string, unknown> }) {
+  /** For loadFile: the file and what it held when loaded. */
+  loadedFile: { path: string; content: string } | undefined;
+  destroyed = false;
+  constructor(readonly options: { webPreferences: Record<string, unknown>; show?: boolean }) {
     BrowserWindow.created.push(this);
+    BrowserWindow.all.push(this);
+  }
+  async loadFile(path: string) {
+    const { readFileSync } = await import('node:fs');
+    this.loadedFile = { path, content: readFileSync(path, 'utf8') };
+  }
+  destroy() {
+    this.destroyed = true;
+    BrowserWindow.created = BrowserWindow.created.filter((w) => w !== this);
   }
   once() {}
   on() {}
@@ -134,7 +163,14 @@ export const clipboard = {
   clear: () => void (clipboardText = ''),
 };
 
-export const dialog = { showErrorBox: vi.fn() };
+export const dialog = {
+  showErrorBox: vi.fn(),
+  /** Set by a test: where the save dialog "chooses" to save, or null for Cancel. */
+  savePath: null as string | null,
+  showSaveDialog: vi.fn(async (..._args: unknown[]) =>
+    dialog.savePath ? { canceled: false, filePath: dialog.savePath } : { canceled: true, filePath: undefined },
+  ),
+};
 export const nativeImage = { createFromPath: (path: string) => ({ path }) };
 export const Menu = { buildFromTemplate: (template: { label?: string }[]) => ({ template }) };
 

@@ -15,7 +15,7 @@ beforeEach(async () => {
   g = await makeGatehouse();
   unregister = registerAdminIpc({
     ipcMain: ipcMain as never,
-    handlers: g.handlers,
+    handlers: () => g.handlers,
     appUrl: APP_URL,
     actor: 'desktop:alice',
     onUnknownError: (e) => unknownErrors.push(e),
@@ -76,12 +76,12 @@ describe('IPC handlers', () => {
     unregister();
     unregister = registerAdminIpc({
       ipcMain: ipcMain as never,
-      handlers: {
+      handlers: () => ({
         ...g.handlers,
         'tokens.list': () => {
           throw new Error('disk exploded at /var/lib/secret-path');
         },
-      },
+      }),
       appUrl: APP_URL,
       actor: 'desktop:alice',
       onUnknownError: (e) => unknownErrors.push(e),
