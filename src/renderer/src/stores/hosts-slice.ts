@@ -380,7 +380,7 @@ export const createHostsSlice: SliceCreator<HostsSlice> = (client) => (set, get)
       do {
         const page: { hosts: Host[]; next_cursor: string | null } = await client.api['hosts.list']({
           ...listInput(query),
-          limit: 500,
+          limit: 250,
           ...(cursor ? { cursor } : {}),
         } as never);
         all.push(...page.hosts);
