@@ -8,6 +8,8 @@ import { writeFileAtomic } from '../core/durable-file';
 
 // Plain Node on purpose (no `electron`): the shell only wires it to IPC.
 
+const RETRY_AFTER_FAILURE_MS = 3_600_000;
+
 export const BACKUP_INTERVALS = { daily: 86_400_000, weekly: 7 * 86_400_000 } as const;
 
 interface SavedBackups {
@@ -96,7 +98,10 @@ export function createBackupScheduler(options: BackupSchedulerOptions) {
     nextAt = null;
     if (!saved.schedule || options.dataDir() === null) return;
     const since = saved.last_success_at ? Date.parse(saved.last_success_at) : timers.now();
-    nextAt = Math.max(since + BACKUP_INTERVALS[saved.schedule.interval], timers.now());
+    const due = since + BACKUP_INTERVALS[saved.schedule.interval];
+    // After a failure (a folder on a disk that was unplugged, say), try again within the hour.
+    const retry = saved.last?.error ? Date.parse(saved.last.at) + RETRY_AFTER_FAILURE_MS : Infinity;
+    nextAt = Math.max(Math.min(due, retry), timers.now());
     cancel = timers.set(() => {
       cancel = null;
       if (nextAt !== null && timers.now() < nextAt) return arm();
