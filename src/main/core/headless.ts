@@ -38,6 +38,8 @@ export interface HeadlessOptions extends ServeOptions {
 export interface Headless {
   gatehouse: Gatehouse;
   endpoint: EndpointFile;
+  /** A fresh single-use sign-in link (the one in endpoint.json works once, within a minute). */
+  loginUrl(): string;
   stop(): Promise<void>;
 }
 
@@ -83,6 +85,9 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
   // A file left by a killed run must not be mistaken for this run's endpoint.
   rmSync(paths.endpoint, { force: true });
   let admin: Server | undefined;
+  let newLoginCode = (): string => {
+    throw new Error('the admin listener is not up');
+  };
   try {
     const adminToken = loadOrCreateAdminToken(paths.adminToken);
     // --admin-bind: the admin listener leaves loopback, so it speaks HTTPS with the LAN certificate.
@@ -111,6 +116,7 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
       tls: adminTls,
     });
     adminPort = portOf(admin);
+    newLoginCode = adminApp.newLoginCode;
     const adminUrl = urlOf(adminTls ? 'https' : 'http', options.adminBind ?? '127.0.0.1', adminPort);
     endpoint = {
       lan_url: lan.endpoint.lanUrl,
@@ -146,9 +152,11 @@ export async function startHeadless(options: HeadlessOptions): Promise<Headless>
       })
     : undefined;
   let stopped = false;
+  const adminUrl = endpoint!.admin_url;
   return {
     gatehouse,
     endpoint: endpoint!,
+    loginUrl: () => `${adminUrl}/login?code=${newLoginCode()}`,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -56,3 +56,30 @@ describe('the headless server', () => {
     expect((await fetch(`${headless.endpoint.admin_url}/metrics`)).status).toBe(401);
   });
 });
+
+describe('sign-in links', () => {
+  it('mints a fresh single-use link on request; each works once', async () => {
+    const dir = tempDir();
+    const headless = await startHeadless({
+      dataDir: dir,
+      port: 0,
+      adminPort: 0,
+      bind: '127.0.0.1',
+      http: true,
+      logger: silentLogger,
+      appRoot: APP_ROOT,
+      version: 'test',
+    });
+    try {
+      const link = headless.loginUrl();
+      expect(link).not.toBe(headless.endpoint.login_url);
+      const first = await fetch(link, { redirect: 'manual' });
+      expect(first.status).toBe(303);
+      expect(first.headers.get('set-cookie')).toMatch(/^gatehouse_session_\d+=/);
+      const again = await fetch(link, { redirect: 'manual', headers: { Accept: 'application/json' } });
+      expect(again.status).toBe(401);
+    } finally {
+      await headless.stop();
+    }
+  });
+});
