@@ -1,5 +1,6 @@
 import type { HostFacts } from '../../../shared/api/schemas';
 import { HOST_STATUSES, type ExpectedMatch, type HostAlarm, type HostStatus } from '../../../shared/domain';
+import { hostSearchText } from '../../../shared/host-search';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db/connection';
 import type { HostCounts, HostQuery, HostRecord, HostRepository, NewHost } from '../store/repositories';
@@ -53,24 +54,16 @@ function toRecord(row: Row): HostRecord {
   };
 }
 
-/** What search matches, lower-cased: hostname, addresses, labels, machine id, serial, MACs. */
+/** What search matches, lower-cased: the shared definition, fed from a new host's fields. */
 export function searchText(host: Pick<NewHost, 'hostname' | 'remoteAddr' | 'ips' | 'labels' | 'machineId' | 'facts'>) {
-  const facts = host.facts ?? {};
-  return [
-    host.hostname,
-    host.remoteAddr,
-    ...host.ips,
-    ...host.labels,
-    host.machineId,
-    facts.serial,
-    facts.system_uuid,
-    ...(facts.macs ?? []),
-    facts.vendor,
-    facts.model,
-  ]
-    .filter(Boolean)
-    .join(' ')
-    .toLowerCase();
+  return hostSearchText({
+    hostname: host.hostname,
+    remote_addr: host.remoteAddr,
+    ips: host.ips,
+    labels: host.labels,
+    machine_id: host.machineId,
+    facts: host.facts,
+  });
 }
 
 const SORT_COLUMN = {

@@ -1,5 +1,6 @@
 import type { HOST_SORT_VALUES } from '../../../shared/api/schemas';
 import type { Connectivity, Host, HostStatus } from '../../../shared/domain';
+import { hostSearchText, type HostSearchInput } from '../../../shared/host-search';
 
 export type HostSort = (typeof HOST_SORT_VALUES)[number];
 
@@ -18,32 +19,6 @@ export function queryWords(q: string | undefined): string[] {
   return (q ?? '').toLowerCase().split(/\s+/).filter(Boolean);
 }
 
-/** What the server searches: hostname, addresses, labels, machine id, serial, system UUID, MACs, vendor, model. */
-function searchText(host: Host): string {
-  const facts = (host.facts ?? {}) as {
-    serial?: string;
-    system_uuid?: string;
-    macs?: string[];
-    vendor?: string;
-    model?: string;
-  };
-  return [
-    host.hostname,
-    host.remote_addr,
-    ...host.ips,
-    ...host.labels,
-    host.machine_id,
-    facts.serial,
-    facts.system_uuid,
-    ...(facts.macs ?? []),
-    facts.vendor,
-    facts.model,
-  ]
-    .filter(Boolean)
-    .join(' ')
-    .toLowerCase();
-}
-
 /**
  * Whether a host belongs in a list, by the server's rules, so a changed row can be
  * placed or dropped without asking for the whole list again. Connectivity is the
@@ -56,7 +31,7 @@ export function matchesQuery(host: Host, query: HostQuery): boolean {
   if (query.label && !host.labels.includes(query.label)) return false;
   const words = queryWords(query.q);
   if (words.length) {
-    const text = searchText(host);
+    const text = hostSearchText(host as HostSearchInput);
     if (!words.every((w) => text.includes(w))) return false;
   }
   return true;
