@@ -121,9 +121,10 @@ describe('listing hosts', () => {
 
   it('matches every word of q (AND), in hostname and labels, ignoring case', async () => {
     const t = await token();
-    const web01 = await register(t.token, { hostname: 'web-01', labels: ['rack=b12'] });
-    const web02 = await register(t.token, { hostname: 'web-02', labels: ['rack=c01'] });
-    await register(t.token, { hostname: 'db-01', labels: ['rack=b12'] });
+    // Machine ids without hex, so no random id happens to contain a search word.
+    const web01 = await register(t.token, { hostname: 'web-01', labels: ['rack=b12'], machine_id: 'machine-one-1' });
+    const web02 = await register(t.token, { hostname: 'web-02', labels: ['rack=c01'], machine_id: 'machine-two-2' });
+    await register(t.token, { hostname: 'db-01', labels: ['rack=b12'], machine_id: 'machine-three-3' });
     expect((await list({ q: 'web rack=b12' })).hosts.map((h) => h.id)).toEqual([web01.host_id]);
     expect((await list({ q: 'WEB' })).hosts.map((h) => h.id).sort()).toEqual([web01.host_id, web02.host_id].sort());
     expect((await list({ q: 'rack=b12' })).total_count).toBe(2);
