@@ -215,3 +215,70 @@ export interface ApprovalRule {
   created_at: string;
   created_by: string;
 }
+
+/** What a webhook can subscribe to (`*`: everything). */
+export const WEBHOOK_EVENTS = [
+  'host.pending',
+  'host.approved',
+  'host.rejected',
+  'host.offline',
+  'token.exhausted',
+  'token.expiring',
+  'alarm',
+] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+/** Chat services whose incoming webhooks get a message shaped for them instead of the raw event. */
+export const WEBHOOK_PRESETS = ['slack', 'teams', 'discord', 'mattermost'] as const;
+export type WebhookPreset = (typeof WEBHOOK_PRESETS)[number];
+
+/** A signed webhook, as listed (its signing secret is shown once, on creation). */
+export interface Webhook {
+  id: string;
+  url: string;
+  events: (WebhookEvent | '*')[];
+  preset: WebhookPreset | null;
+  enabled: boolean;
+  created_at: string;
+  created_by: string;
+}
+
+export type CreatedWebhook = Webhook & { secret: string };
+
+/** One entry of a webhook's delivery log: the event, where its retries stand, the last answer. */
+export interface WebhookDelivery {
+  id: string;
+  webhook_id: string;
+  event: string;
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  /** HTTP status of the last attempt; null when it got no answer. */
+  last_status: number | null;
+  last_error: string | null;
+  /** How long the last attempt took to answer, in milliseconds. */
+  response_ms: number | null;
+  created_at: string;
+  next_attempt_at: string | null;
+  delivered_at: string | null;
+}
+
+/** The SMTP server join instructions are mailed through; the password is never shown again. */
+export interface MailSettings {
+  configured: boolean;
+  host: string | null;
+  port: number | null;
+  /** `tls`: TLS from the start (465); `starttls`: upgrade required (587); `none`: plain (a local relay). */
+  security: 'tls' | 'starttls' | 'none';
+  user: string | null;
+  from: string | null;
+  password_set: boolean;
+}
+
+/** What `tokens.send` did: which way the join instructions went and whether the other end took them. */
+export interface TokenSendResult {
+  via: 'email' | 'webhook';
+  to: string;
+  delivered: boolean;
+  /** The mail server's or chat service's refusal, when not delivered. */
+  error: string | null;
+}

@@ -18,6 +18,8 @@ import type { LanEndpoint } from './services/join-links';
 import type { SystemService } from './services/system-service';
 import { createSettingsService, type SettingsService } from './services/settings-service';
 import { createTokenService, type TokenService } from './services/token-service';
+import { createMailService, type MailService } from './services/mail-service';
+import { createWebhookService, type WebhookService } from './services/webhook-service';
 import { openSqliteStore } from './store/sqlite-store';
 import type { Store } from './store/store';
 
@@ -48,6 +50,9 @@ export interface Gatehouse {
   settings: SettingsService;
   heartbeats: HeartbeatRecorder;
   credentials: CredentialService;
+  /** Signed webhooks and their delivery queue (sent by startWebhookDelivery). */
+  webhooks: WebhookService;
+  mail: MailService;
   metrics: Metrics;
   handlers: AdminHandlers;
   setEndpoint(endpoint: LanEndpoint): void;
@@ -116,6 +121,8 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   };
   metrics.setHostGauges(() => hosts.snapshot());
   const credentialService = createCredentialService({ store, audit, clock });
+  const webhooks = createWebhookService({ store, audit, clock, secretBox, settings, logger: options.logger });
+  const mail = createMailService({ store, audit, secretBox, tokens, webhooks });
   const handlers = createAdminHandlers({
     tokens,
     hosts,
@@ -125,6 +132,8 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     inventory: createInventoryService({ hosts }),
     expected,
     rules,
+    webhooks,
+    mail,
     sheet: createEnrolmentSheet({ store, audit, clock, settings, secretBox, tokens, endpoint: endpointOf }),
     // Late-bound: the listeners that make up the system exist only after the core.
     system: { info: () => running().info(), regenerateCertificate: (actor) => running().regenerateCertificate(actor) },
@@ -141,6 +150,8 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     settings,
     heartbeats,
     credentials: credentialService,
+    webhooks,
+    mail,
     metrics,
     handlers,
     setEndpoint(next) {

@@ -37,6 +37,14 @@ export const OPERATION_NAMES = [
   'rules.reorder',
   'rules.update',
   'rules.delete',
+  'webhooks.list',
+  'webhooks.create',
+  'webhooks.delete',
+  'webhooks.test',
+  'webhooks.deliveries',
+  'mail.settings.get',
+  'mail.settings.update',
+  'tokens.send',
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];

@@ -8,12 +8,17 @@ import type {
   CreatedCredential,
   BulkResult,
   CreatedToken,
+  CreatedWebhook,
   Host,
   HostCountsView,
+  MailSettings,
   RegistrationToken,
   Settings,
   SystemInfo,
   TokenSecret,
+  TokenSendResult,
+  Webhook,
+  WebhookDelivery,
 } from '../domain';
 import type { OperationName } from './operation-names';
 import type { Access } from './scopes';
@@ -273,6 +278,66 @@ export const operations = {
     path: `${BASE}/approval-rules/:id`,
     input: s.idParams,
     status: 204,
+  }),
+  'webhooks.list': op<{ webhooks: Webhook[] }>()({
+    access: 'admin',
+    method: 'GET',
+    path: `${BASE}/webhooks`,
+    input: z.strictObject({}),
+    status: 200,
+  }),
+  /** A signed webhook; its signing secret is in this answer only. */
+  'webhooks.create': op<CreatedWebhook>()({
+    access: 'admin',
+    method: 'POST',
+    path: `${BASE}/webhooks`,
+    input: s.createWebhookInput,
+    status: 201,
+  }),
+  'webhooks.delete': op<void>()({
+    access: 'admin',
+    method: 'DELETE',
+    path: `${BASE}/webhooks/:id`,
+    input: s.idParams,
+    status: 204,
+  }),
+  /** Sends one signed test event now (no retries) and answers with its log entry. */
+  'webhooks.test': op<WebhookDelivery>()({
+    access: 'admin',
+    method: 'POST',
+    path: `${BASE}/webhooks/:id/test`,
+    input: s.idParams,
+    status: 200,
+  }),
+  /** The delivery log, newest first: state, attempts, last status, response time, error. */
+  'webhooks.deliveries': op<{ deliveries: WebhookDelivery[] }>()({
+    access: 'admin',
+    method: 'GET',
+    path: `${BASE}/webhooks/:id/deliveries`,
+    input: s.webhookDeliveriesInput,
+    status: 200,
+  }),
+  'mail.settings.get': op<MailSettings>()({
+    access: 'admin',
+    method: 'GET',
+    path: `${BASE}/mail-settings`,
+    input: z.strictObject({}),
+    status: 200,
+  }),
+  'mail.settings.update': op<MailSettings>()({
+    access: 'admin',
+    method: 'POST',
+    path: `${BASE}/mail-settings`,
+    input: s.updateMailSettingsInput,
+    status: 200,
+  }),
+  /** Mails a token's join instructions (command text and its QR as PNG), or posts them to a chat webhook. */
+  'tokens.send': op<TokenSendResult>()({
+    access: 'admin',
+    method: 'POST',
+    path: `${T}/:id/send`,
+    input: s.sendTokenInput,
+    status: 200,
   }),
 } as const satisfies Record<OperationName, OperationSpec<z.ZodType, unknown>>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONNECTIVITIES, HOST_STATUSES } from '../domain';
+import { CONNECTIVITIES, HOST_STATUSES, WEBHOOK_EVENTS, WEBHOOK_PRESETS } from '../domain';
 import { SCOPES } from './scopes';
 import { TOKEN_PREFIX_PATTERN } from '../token-format';
 
@@ -268,3 +268,44 @@ export const updateApprovalRuleInput = z.strictObject({
 });
 
 export const reorderApprovalRulesInput = z.strictObject({ ids: z.array(uuid).min(1).max(1000) });
+
+const webhookUrl = z
+  .string()
+  .max(2048)
+  .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'url must be an http:// or https:// URL');
+
+export const createWebhookInput = z.strictObject({
+  url: webhookUrl,
+  events: z
+    .array(z.enum([...WEBHOOK_EVENTS, '*']))
+    .min(1)
+    .max(WEBHOOK_EVENTS.length + 1),
+  /** Shape each message for this chat service's incoming webhook instead of the raw event. */
+  preset: z.enum(WEBHOOK_PRESETS).optional(),
+});
+
+export const webhookDeliveriesInput = z.strictObject({ id: uuid, limit: integerish(1, 1000).optional() });
+
+export const updateMailSettingsInput = z.strictObject({
+  host: z
+    .string()
+    .trim()
+    .min(1)
+    .max(253)
+    .regex(/^[A-Za-z0-9.:[\]-]+$/, 'host: a host name or IP address'),
+  port: z.number().int().min(1).max(65_535),
+  security: z.enum(['tls', 'starttls', 'none']),
+  user: z.string().max(320).optional(),
+  /** Omitted: keep the saved one; empty: none. */
+  password: z.string().max(1024).optional(),
+  from: z.email().max(320),
+});
+
+/** `to`: an email address, or the id of a webhook (a chat preset) to post the instructions to. */
+export const sendTokenInput = z.strictObject({
+  id: uuid,
+  to: z
+    .string()
+    .max(320)
+    .refine((v) => uuid.safeParse(v).success || z.email().safeParse(v).success, 'to: an email address or a webhook id'),
+});

@@ -10,6 +10,8 @@ import type { HostService } from '../services/host-service';
 import type { SettingsService } from '../services/settings-service';
 import type { SystemService } from '../services/system-service';
 import type { TokenService } from '../services/token-service';
+import type { MailService } from '../services/mail-service';
+import type { WebhookService } from '../services/webhook-service';
 
 /** Who is asking: recorded as the actor of every change. */
 export interface CallContext {
@@ -33,6 +35,8 @@ export interface AdminServices {
   expected: ExpectedHostService;
   rules: ApprovalRuleService;
   sheet: EnrolmentSheet;
+  webhooks: WebhookService;
+  mail: MailService;
 }
 
 /** One handler per contract operation; each is a single call into a service. */
@@ -71,5 +75,13 @@ export function createAdminHandlers(s: AdminServices): AdminHandlers {
     'rules.reorder': (input, ctx) => s.rules.reorder(input.ids, ctx.actor),
     'rules.update': (input, ctx) => s.rules.update(input, ctx.actor),
     'rules.delete': (input, ctx) => s.rules.delete(input.id, ctx.actor),
+    'webhooks.list': () => s.webhooks.list(),
+    'webhooks.create': (input, ctx) => s.webhooks.create(input, ctx.actor),
+    'webhooks.delete': (input, ctx) => s.webhooks.delete(input.id, ctx.actor),
+    'webhooks.test': (input, ctx) => s.webhooks.test(input.id, ctx.actor),
+    'webhooks.deliveries': (input) => s.webhooks.deliveries(input.id, input.limit),
+    'mail.settings.get': () => s.mail.getSettings(),
+    'mail.settings.update': (input, ctx) => s.mail.updateSettings(input, ctx.actor),
+    'tokens.send': (input, ctx) => s.mail.sendToken(input, ctx.actor),
   };
 }

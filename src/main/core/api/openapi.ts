@@ -9,7 +9,7 @@ import {
   type OperationSpec,
 } from '../../../shared/api/operations';
 import * as s from '../../../shared/api/schemas';
-import { CONNECTIVITIES, HOST_STATUSES, TOKEN_STATES } from '../../../shared/domain';
+import { CONNECTIVITIES, HOST_STATUSES, TOKEN_STATES, WEBHOOK_EVENTS, WEBHOOK_PRESETS } from '../../../shared/domain';
 
 /*
  * The admin API's OpenAPI 3.1 document, derived from the one operation table. Inputs come
@@ -203,6 +203,48 @@ const approvalRule = z.strictObject({
   created_by: z.string(),
 });
 const approvalRuleList = z.strictObject({ rules: z.array(approvalRule) });
+const webhook = z.strictObject({
+  id: uuid,
+  url: z.string(),
+  events: z.array(z.enum([...WEBHOOK_EVENTS, '*'])),
+  preset: z.enum(WEBHOOK_PRESETS).nullable(),
+  enabled: z.boolean(),
+  created_at: instant,
+  created_by: z.string(),
+});
+const createdWebhook = webhook.extend({
+  secret: z.string().describe('The HMAC-SHA256 key of the Gatehouse-Signature header: shown in this answer only.'),
+});
+const webhookList = z.strictObject({ webhooks: z.array(webhook) });
+const webhookDelivery = z.strictObject({
+  id: uuid,
+  webhook_id: uuid,
+  event: z.string(),
+  state: z.enum(['pending', 'delivered', 'failed']),
+  attempts: count,
+  last_status: z.number().int().nullable(),
+  last_error: z.string().nullable(),
+  response_ms: count.nullable().describe('How long the last attempt took to answer.'),
+  created_at: instant,
+  next_attempt_at: nullableInstant,
+  delivered_at: nullableInstant,
+});
+const webhookDeliveryList = z.strictObject({ deliveries: z.array(webhookDelivery) });
+const mailSettings = z.strictObject({
+  configured: z.boolean(),
+  host: z.string().nullable(),
+  port: z.number().int().nullable(),
+  security: z.enum(['tls', 'starttls', 'none']),
+  user: z.string().nullable(),
+  from: z.string().nullable(),
+  password_set: z.boolean().describe('The password itself is never shown again.'),
+});
+const tokenSendResult = z.strictObject({
+  via: z.enum(['email', 'webhook']),
+  to: z.string(),
+  delivered: z.boolean(),
+  error: z.string().nullable(),
+});
 
 /** Named schemas, published under components/schemas and referenced by the operations. */
 const COMPONENTS: Record<string, z.ZodType> = {
@@ -228,6 +270,13 @@ const COMPONENTS: Record<string, z.ZodType> = {
   ExpectedImport: expectedImport,
   ApprovalRule: approvalRule,
   ApprovalRuleList: approvalRuleList,
+  Webhook: webhook,
+  CreatedWebhook: createdWebhook,
+  WebhookList: webhookList,
+  WebhookDelivery: webhookDelivery,
+  WebhookDeliveryList: webhookDeliveryList,
+  MailSettings: mailSettings,
+  TokenSendResult: tokenSendResult,
 };
 
 type OutputSchemas = { [N in OperationName]?: z.ZodType<OperationOutput<N>> };
@@ -263,6 +312,13 @@ export const OUTPUT_SCHEMAS = {
   'rules.create': approvalRule,
   'rules.reorder': approvalRuleList,
   'rules.update': approvalRule,
+  'webhooks.list': webhookList,
+  'webhooks.create': createdWebhook,
+  'webhooks.test': webhookDelivery,
+  'webhooks.deliveries': webhookDeliveryList,
+  'mail.settings.get': mailSettings,
+  'mail.settings.update': mailSettings,
+  'tokens.send': tokenSendResult,
 } satisfies OutputSchemas as OutputSchemas;
 
 /** Content types of the operations served raw (not JSON) over HTTP. */

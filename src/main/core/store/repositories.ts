@@ -331,3 +331,67 @@ export interface ApprovalRuleRepository {
   claimUse(id: string): Promise<boolean>;
   delete(id: string): Promise<boolean>;
 }
+
+export interface WebhookRecord {
+  id: string;
+  url: string;
+  events: string[];
+  preset: string | null;
+  enabled: boolean;
+  created_at: number;
+  created_by: string;
+}
+
+export interface WebhookDeliveryRecord {
+  id: string;
+  webhook_id: string;
+  event: string;
+  /** The exact bytes sent (signed at send time); never holds a secret. */
+  body: string;
+  attempt: number;
+  state: 'pending' | 'delivered' | 'failed';
+  next_attempt_at: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  last_duration_ms: number | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+export interface NewWebhookDelivery {
+  /** Derived from the webhook and the event's subject, so the same event is queued once (team mode, rescans). */
+  id: string;
+  webhookId: string;
+  event: string;
+  body: string;
+  createdAt: number;
+  nextAttemptAt: number;
+}
+
+export interface WebhookAttempt {
+  attempt: number;
+  state: 'pending' | 'delivered' | 'failed';
+  nextAttemptAt: number | null;
+  status: number | null;
+  error: string | null;
+  durationMs: number | null;
+  deliveredAt: number | null;
+}
+
+/** Webhooks (secrets sealed) and their delivery queue, which is also the delivery log. */
+export interface WebhookRepository {
+  insert(hook: WebhookRecord & { secretSealed: Buffer }): Promise<void>;
+  findById(id: string): Promise<(WebhookRecord & { secret_sealed: Buffer }) | undefined>;
+  list(): Promise<WebhookRecord[]>;
+  delete(id: string): Promise<boolean>;
+  /** Queues deliveries; one whose id is already queued is skipped. Answers how many were new. */
+  enqueue(deliveries: NewWebhookDelivery[]): Promise<number>;
+  /** Pending deliveries due at `now`, oldest first. */
+  due(now: number, limit: number): Promise<WebhookDeliveryRecord[]>;
+  /** Takes a due delivery for one attempt (moves it to `leaseUntil`); false when another sender took it. */
+  claim(id: string, now: number, leaseUntil: number): Promise<boolean>;
+  recordAttempt(id: string, attempt: WebhookAttempt): Promise<void>;
+  findDelivery(id: string): Promise<WebhookDeliveryRecord | undefined>;
+  /** A webhook's log, newest first. */
+  deliveries(webhookId: string, limit: number): Promise<WebhookDeliveryRecord[]>;
+}

@@ -10,6 +10,7 @@ import { createHostRepository } from '../repositories/host-repository';
 import { createIdempotencyRepository } from '../repositories/idempotency-repository';
 import { createSettingsRepository } from '../repositories/settings-repository';
 import { createTokenRepository } from '../repositories/token-repository';
+import { createWebhookRepository } from '../repositories/webhook-repository';
 import { createEngineStore } from './engine-store';
 import type { EngineTransaction } from './group-commit';
 import type { Repositories, Store } from './store';
@@ -53,6 +54,7 @@ export function sqliteRepositories(db: Db): Repositories {
     credentials: createCredentialRepository(db),
     expectedHosts: createExpectedHostRepository(db),
     approvalRules: createApprovalRuleRepository(db),
+    webhooks: createWebhookRepository(db),
   };
 }
 

@@ -8,6 +8,7 @@ import type {
   IdempotencyRepository,
   SettingsRepository,
   TokenRepository,
+  WebhookRepository,
 } from './repositories';
 
 /** Every repository, bound to one connection (a unit of work's, or a reader's). */
@@ -20,6 +21,7 @@ export interface Repositories {
   credentials: CredentialRepository;
   expectedHosts: ExpectedHostRepository;
   approvalRules: ApprovalRuleRepository;
+  webhooks: WebhookRepository;
 }
 
 /**

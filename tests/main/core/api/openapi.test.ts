@@ -222,6 +222,25 @@ describe('real answers conform to the documented schemas', () => {
       ['rules.update', { id: rule.id, enabled: false }],
       ['rules.delete', { id: rule.id }],
     );
+    const hook = (await call('webhooks.create', { url: 'http://127.0.0.1:9/hook', events: ['*'] })) as { id: string };
+    steps.push(
+      ['webhooks.create', { url: 'https://chat.example/hook', events: ['host.pending'], preset: 'slack' }],
+      ['webhooks.list', {}],
+      ['webhooks.test', { id: hook.id }],
+      ['webhooks.deliveries', { id: hook.id }],
+      ['mail.settings.get', {}],
+      ['mail.settings.update', { host: '127.0.0.1', port: 9, security: 'none', from: 'gatehouse@example.test' }],
+      ['webhooks.delete', { id: hook.id }],
+    );
+    const sendable = (await call('tokens.create', { expires_in_hours: 1, max_uses: 1 })) as CreatedToken;
+    const chat = (await call('webhooks.create', {
+      url: 'http://127.0.0.1:9/chat',
+      events: ['*'],
+      preset: 'slack',
+    })) as {
+      id: string;
+    };
+    steps.push(['tokens.send', { id: sendable.id, to: chat.id }]);
     // A new operation in the table must get a step here, or this fails.
     expect([...new Set(steps.map(([name]) => name)), 'tokens.create'].sort()).toEqual([...OPERATION_NAMES].sort());
 
@@ -266,7 +285,12 @@ describe('real answers conform to the documented schemas', () => {
 
   it('answers an unknown id with a documented 404 body', async () => {
     for (const name of OPERATION_NAMES.filter((n) => openApiPath(operations[n].path).params.includes('id'))) {
-      const input = name === 'hosts.reject' ? { id: randomUUID(), reason: 'x' } : { id: randomUUID() };
+      const input =
+        name === 'hosts.reject'
+          ? { id: randomUUID(), reason: 'x' }
+          : name === 'tokens.send'
+            ? { id: randomUUID(), to: 'tech@example.test' }
+            : { id: randomUUID() };
       const error = await call(name, input).then(
         () => undefined,
         (e: unknown) => e,

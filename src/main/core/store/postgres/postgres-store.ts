@@ -17,6 +17,7 @@ import {
 } from './repositories/small-repositories';
 import { sqlOn } from './repositories/sql';
 import { createPgTokenRepository } from './repositories/token-repository';
+import { createPgWebhookRepository } from '../../repositories/webhook-repository';
 
 export interface PostgresStoreOptions {
   /**
@@ -94,6 +95,7 @@ export function postgresRepositories(target: Parameters<typeof sqlOn>[0]): Repos
     credentials: createPgCredentialRepository(sql),
     expectedHosts: createPgExpectedHostRepository(sql),
     approvalRules: createPgApprovalRuleRepository(sql),
+    webhooks: createPgWebhookRepository(sql),
   };
 }
 
