@@ -42,45 +42,37 @@ afterAll(async () => server?.dispose());
 
 const testssl = ['testssl', 'testssl.sh'].map((name) => `/usr/bin/${name}`).find(existsSync) ?? 'testssl';
 
+/** Runs testssl.sh with these checks against `target`; its findings, from its JSON file. */
+async function scan(target: string, checks: string[]): Promise<Finding[]> {
+  const out = join(tempDir(), 'testssl.json');
+  const options = ['--quiet', '--color', '0', '--warnings', 'off', '--nodns', 'none'];
+  const timeouts = ['--connect-timeout', '10', '--openssl-timeout', '10'];
+  await run(testssl, [...options, ...timeouts, '--jsonfile', out, ...checks, target], {
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 290_000,
+  }).catch((error: { code?: number }) => {
+    // testssl's exit status counts findings; only a missing JSON file means the scan failed.
+    if (!existsSync(out)) throw error;
+  });
+  return JSON.parse(readFileSync(out, 'utf8')) as Finding[];
+}
+
 describe('TLS of the LAN listener, as testssl.sh sees it', () => {
   it('offers TLS 1.2 (ECDHE + AEAD only) and 1.3, resumes sessions by ticket and by ID, and has no finding beyond the self-signed pin', async () => {
-    const out = join(tempDir(), 'testssl.json');
     const target = `127.0.0.1:${new URL(server.endpoint.lan_url).port}`;
     const started = Date.now();
-    await run(
-      testssl,
-      [
-        '--quiet',
-        '--color',
-        '0',
-        '--warnings',
-        'off',
-        '--nodns',
-        'none',
-        '--connect-timeout',
-        '10',
-        '--openssl-timeout',
-        '10',
-        '--jsonfile',
-        out,
-        // protocols, cipher categories, every cipher per protocol, forward secrecy,
-        // server preference, server defaults (resumption), vulnerabilities
-        '-p',
-        '-s',
-        '-E',
-        '-f',
-        '-P',
-        '-S',
-        '-U',
-        target,
-      ],
-      { maxBuffer: 16 * 1024 * 1024, timeout: 290_000 },
-    ).catch((error: { code?: number; stdout?: string }) => {
-      // testssl's exit status counts findings; only a missing JSON file means the scan failed.
-      if (!existsSync(out)) throw error;
-    });
+    // protocols, cipher categories, every cipher per protocol, forward secrecy,
+    // server preference, server defaults (resumption), vulnerabilities
+    let findings = await scan(target, ['-p', '-s', '-E', '-f', '-P', '-S', '-U']);
+    // On a loaded machine a check can lose its connection; that is testssl's trouble, not a
+    // finding. Those checks are run once more, alone, and their second answer stands.
+    const flaky = new Set(findings.filter((f) => /connect problem/.test(f.finding)).map((f) => f.id));
+    if (flaky.size) {
+      console.log(`testssl: ${[...flaky].join(', ')} lost the connection; running the server defaults again`);
+      const again = (await scan(target, ['-S'])).filter((f) => flaky.has(f.id));
+      findings = [...findings.filter((f) => !flaky.has(f.id)), ...again];
+    }
     const seconds = (Date.now() - started) / 1000;
-    const findings = JSON.parse(readFileSync(out, 'utf8')) as Finding[];
     const byId = new Map(findings.map((f) => [f.id, f.finding]));
 
     const counts: Record<string, number> = {};
