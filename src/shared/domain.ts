@@ -129,6 +129,11 @@ export interface SystemInfo {
   addresses: string[];
   /** The saved LAN settings differ from the running listener's. */
   restart_required: boolean;
+  /**
+   * Who decides where the LAN listener binds: the saved settings (desktop app) or the
+   * command line (headless: `--port`, `--bind`, `--advertise-url`; the settings are read-only).
+   */
+  lan_source: 'settings' | 'command_line';
   /** Desktop in team mode: the team server this app is attached to (null: its own embedded core). */
   team_server?: { url: string; pin: string } | null;
 }

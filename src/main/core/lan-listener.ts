@@ -98,6 +98,7 @@ export function createSystemService(deps: {
   addresses: () => string[];
   /** True when saved LAN settings differ from what is running (desktop only; headless obeys its flags). */
   restartRequired: () => boolean;
+  lanSource: SystemInfo['lan_source'];
   onCertificateChanged?: (endpoint: LanEndpoint) => void;
 }): SystemService {
   const info = (): SystemInfo => ({
@@ -107,6 +108,7 @@ export function createSystemService(deps: {
     key_storage: deps.keyStorage,
     addresses: deps.addresses(),
     restart_required: deps.restartRequired(),
+    lan_source: deps.lanSource,
   });
   return {
     info,

@@ -147,6 +147,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         keyStorage: secret.storage,
         addresses: allLanAddresses,
         restartRequired: options.restartRequired ?? (() => false),
+        lanSource: typeof options.lan === 'function' ? 'settings' : 'command_line',
         onCertificateChanged: options.onCertificateChanged,
       }),
     );

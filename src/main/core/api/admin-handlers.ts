@@ -1,3 +1,4 @@
+import { ApiError } from '../../../shared/api/errors';
 import type { OperationName, OperationOutput, ParsedInput } from '../../../shared/api/operations';
 import type { Scope } from '../../../shared/api/scopes';
 import type { ApprovalRuleService } from '../services/approval-rule-service';
@@ -60,7 +61,17 @@ export function createAdminHandlers(s: AdminServices): AdminHandlers {
     'hosts.bulk': (input, ctx) => s.hosts.bulk(input, ctx.actor),
     'audit.list': (input) => s.audit.list(input),
     'settings.get': () => s.settings.get(),
-    'settings.update': (input, ctx) => s.settings.update(input, ctx.actor),
+    'settings.update': (input, ctx) => {
+      // Headless, --port/--bind/--advertise-url decide; a saved value would never take effect.
+      const lanFields = (['lan_port', 'lan_bind', 'advertise_url'] as const).filter((k) => input[k] !== undefined);
+      if (lanFields.length && s.system.info().lan_source === 'command_line') {
+        throw new ApiError(
+          'CONFLICT',
+          `${lanFields.join(', ')}: set by the command line here (--port, --bind, --advertise-url); restart with other flags to change it.`,
+        );
+      }
+      return s.settings.update(input, ctx.actor);
+    },
     'system.info': () => s.system.info(),
     'certificate.regenerate': (_input, ctx) => s.system.regenerateCertificate(ctx.actor),
     'credentials.list': () => s.credentials.list(),

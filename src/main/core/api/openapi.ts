@@ -125,6 +125,7 @@ const systemInfo = z.strictObject({
   key_storage: z.enum(['keychain', 'file']),
   addresses: z.array(z.string()),
   restart_required: z.boolean(),
+  lan_source: z.enum(['settings', 'command_line']),
   team_server: z
     .strictObject({ url: z.string(), pin: z.string() })
     .nullable()

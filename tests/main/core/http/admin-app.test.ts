@@ -238,3 +238,18 @@ describe('settings that reach join.sh', () => {
     expect(body.error.message).toContain('advertise_url');
   });
 });
+
+describe('headless LAN settings', () => {
+  it('says the command line decides where the LAN listener binds', async () => {
+    const info = (await (await server.admin('/api/admin/system')).json()) as { lan_source: string };
+    expect(info.lan_source).toBe('command_line');
+  });
+
+  it('refuses to save a LAN port that would never take effect, naming the flag', async () => {
+    const res = await server.admin('/api/admin/settings', { json: { lan_port: 9443 } });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/lan_port.*--port/);
+    const ok = await server.admin('/api/admin/settings', { json: { offline_threshold_seconds: 120 } });
+    expect(ok.status).toBe(200);
+  });
+});
