@@ -31,7 +31,8 @@ afterEach(async () => {
   await g.dispose();
 });
 
-const call = (name: Parameters<typeof dispatch>[1], input: Record<string, unknown>) =>
+/** Answers are checked field by field below, so they are taken as unknown. */
+const call = (name: Parameters<typeof dispatch>[1], input: Record<string, unknown>): Promise<unknown> =>
   dispatch(g.handlers, name, input, { actor: 'alice', scope: 'admin' });
 const token = () =>
   call('tokens.create', { expires_in_hours: 4, max_uses: 1, description: 'node 7' }) as Promise<CreatedToken>;

@@ -51,7 +51,8 @@ afterEach(async () => {
   await g.dispose();
 });
 
-const call = (name: Parameters<typeof dispatch>[1], input: Record<string, unknown>) =>
+/** Answers are checked field by field below, so they are taken as unknown. */
+const call = (name: Parameters<typeof dispatch>[1], input: Record<string, unknown>): Promise<unknown> =>
   dispatch(g.handlers, name, input, { actor: 'alice', scope: 'admin' });
 
 async function hook(events: string[], plan: (number | 'hang')[] = [], preset?: string) {
