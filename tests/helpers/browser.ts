@@ -67,13 +67,13 @@ export async function ensureRendererBuilt(): Promise<void> {
 }
 
 /**
- * A page signed in as the admin. The first page may use the server's login_url (its
- * code is single-use); every other one signs in on the sign-in page with the admin
- * token, as a person with the token file would.
+ * A page signed in as the admin: through a sign-in link (`useLoginUrl`: a fresh one from
+ * `loginUrl()` each time, or endpoint.json's single-use one), or on the sign-in page with
+ * the admin token, as a person with the token file would.
  */
 export async function signedInPage(
   browser: Browser,
-  server: { endpoint: { admin_url: string; login_url: string }; adminToken: string },
+  server: { endpoint: { admin_url: string; login_url: string }; adminToken: string; loginUrl?: () => string },
   options: { width?: number; height?: number; colorScheme?: 'light' | 'dark'; useLoginUrl?: boolean } = {},
 ): Promise<Page> {
   const page = await browser.newPage({
@@ -81,7 +81,8 @@ export async function signedInPage(
     colorScheme: options.colorScheme ?? 'light',
   });
   if (options.useLoginUrl) {
-    await page.goto(server.endpoint.login_url);
+    // A fresh single-use link when the server can mint one; endpoint.json's own link works once.
+    await page.goto(server.loginUrl ? server.loginUrl() : server.endpoint.login_url);
   } else {
     await page.goto(`${server.endpoint.admin_url}/login`);
     await page.getByLabel('Admin token').fill(server.adminToken);

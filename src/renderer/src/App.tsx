@@ -1,6 +1,9 @@
 import { useEffect } from 'react';
 import { Notices } from './components/Notices';
 import { AuditPage } from './features/audit/AuditPage';
+import { AlarmBanners } from './features/rack/AlarmBanners';
+import { ExpectedHostsPage } from './features/rack/ExpectedHostsPage';
+import { RulesPage } from './features/rules/RulesPage';
 import { HostDetail } from './features/hosts/HostDetail';
 import { HostsPage } from './features/hosts/HostsPage';
 import { SettingsPage } from './features/settings/SettingsPage';
@@ -10,6 +13,8 @@ import type { Page } from './stores/ui-slice';
 
 const PAGES: [Page, string][] = [
   ['hosts', 'Hosts'],
+  ['expected', 'Expected hosts'],
+  ['rules', 'Approval rules'],
   ['audit', 'Audit'],
   ['settings', 'Settings'],
 ];
@@ -90,7 +95,10 @@ export function App() {
             <span className="mono">npm run serve</span>) and open a fresh login_url if asked to sign in.
           </div>
         )}
+        <AlarmBanners />
         {page === 'hosts' && <HostsPage />}
+        {page === 'expected' && <ExpectedHostsPage />}
+        {page === 'rules' && <RulesPage />}
         {page === 'audit' && <AuditPage />}
         {page === 'settings' && <SettingsPage />}
       </main>

@@ -3,6 +3,7 @@ import type { AdminClient } from '../../../shared/api/client';
 import type { AdminEvent } from '../../../shared/domain';
 import { createAuditSlice } from './audit-slice';
 import { createHostsSlice } from './hosts-slice';
+import { createRackSlice } from './rack-slice';
 import { createSettingsSlice } from './settings-slice';
 import { createTokensSlice } from './tokens-slice';
 import type { AppState } from './types';
@@ -18,6 +19,7 @@ export function createAppStore(client: AdminClient): AppStore {
     ...createHostsSlice(client)(...a),
     ...createAuditSlice(client)(...a),
     ...createSettingsSlice(client)(...a),
+    ...createRackSlice(client)(...a),
   }));
 }
 
@@ -76,10 +78,21 @@ export function connectLiveUpdates(
     tokens: coalesced(() => s().loadTokens(), delayMs, timers),
     audit: coalesced(() => (s().auditLoaded ? s().loadAudit() : undefined), delayMs * 4, timers),
     settings: coalesced(() => s().loadSettings(), delayMs, timers),
+    rules: coalesced(() => (s().rulesLoaded ? s().loadRules() : undefined), delayMs, timers),
+    expected: coalesced(() => (s().expectedLoaded ? s().loadExpected() : undefined), delayMs, timers),
+  };
+  /** Everything loaded, again: after a lost stream or a team server's resync nothing can be patched. */
+  const reloadAll = () => {
+    reloadLists = true;
+    flushHosts();
+    Object.values(other).forEach((f) => f());
   };
   const onEvent = (event: AdminEvent) => {
+    if (event.topic === 'settings' && event.action === 'resync') return reloadAll();
+    if (event.topic === 'tokens' && event.action === 'alarm' && event.id) void s().raiseTokenAlarm(event.id);
     if (event.topic !== 'hosts') return other[event.topic]?.();
     const ids = event.ids ?? (event.id ? [event.id] : null);
+    if (event.action === 'alarm' && ids) void s().raiseHostAlarm(ids);
     if (event.action === 'heartbeats') {
       if (ids) s().markSeen(ids);
       else refreshWindow();
@@ -93,11 +106,7 @@ export function connectLiveUpdates(
     const was = s().connection;
     s().setConnection(state);
     // Back after a loss: whatever changed meanwhile was not streamed, so fetch it all again.
-    if (state === 'live' && was === 'lost') {
-      reloadLists = true;
-      flushHosts();
-      Object.values(other).forEach((f) => f());
-    }
+    if (state === 'live' && was === 'lost') reloadAll();
   });
   return () => {
     unsubscribe();

@@ -53,7 +53,7 @@ export interface HostsSlice {
   /** A bulk action on named hosts or on a server-side filter (every pending host of a token). */
   bulkAction(
     action: BulkAction,
-    target: { ids: string[] } | { filter: { status: HostStatus; token_id?: string } },
+    target: { ids: string[] } | { filter: { status: HostStatus; token_id?: string; expected_only?: boolean } },
     reason?: string,
   ): Promise<boolean>;
   /** Click toggles one row; shift-click selects the range from the anchor. */

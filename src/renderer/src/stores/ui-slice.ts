@@ -1,7 +1,8 @@
 import { AdminCallError } from '../../../shared/api/client';
 import type { SliceCreator } from './types';
 
-export type Page = 'hosts' | 'audit' | 'settings';
+export const PAGES = ['hosts', 'expected', 'rules', 'audit', 'settings'] as const;
+export type Page = (typeof PAGES)[number];
 
 export interface Notice {
   id: number;

@@ -6,6 +6,7 @@ import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { EmptyState } from '../../components/EmptyState';
 import { formatWaiting } from '../../lib/time-format';
 import { useApp, useClient, useNow } from '../../stores/context';
+import { ALARM_SHORT, ALARM_TEXT } from '../../stores/rack-slice';
 
 /** Approving more than this many at once asks first: nobody compared their codes. */
 export const CONFIRM_APPROVE_OVER = 5;
@@ -15,6 +16,7 @@ type Confirm =
   | { kind: 'reject-selected'; count: number }
   | { kind: 'reject-one'; id: string; hostname: string }
   | { kind: 'approve-token'; tokenId: string; prefix: string; count: number }
+  | { kind: 'approve-expected'; count: number }
   | null;
 
 type Entry =
@@ -37,10 +39,11 @@ export function ApprovalQueue() {
       bulkSelected: s.bulkSelected,
       bulkAction: s.bulkAction,
     }));
-  const { selectAll, markSeen, reportError } = useApp((s) => ({
+  const { selectAll, markSeen, reportError, notify } = useApp((s) => ({
     selectAll: s.selectAllMatching,
     markSeen: s.markHostsSeen,
     reportError: s.reportError,
+    notify: s.notify,
   }));
   const [confirm, setConfirm] = useState<Confirm>(null);
   // A new group starts wherever the token changes: a rack enrolled from one token reads as one block.
@@ -108,6 +111,28 @@ export function ApprovalQueue() {
     }
   }
 
+  /** Every waiting request that matched an expected row and raised no alarm (what the server's filter takes). */
+  async function approveExpected() {
+    try {
+      let count = 0;
+      let cursor: string | null = null;
+      do {
+        const page: { hosts: Host[]; next_cursor: string | null } = await client.api['hosts.list']({
+          status: 'PENDING',
+          limit: 500,
+          ...(cursor ? { cursor } : {}),
+        });
+        count += page.hosts.filter((h) => h.expected && !h.alarm).length;
+        cursor = page.next_cursor;
+      } while (cursor !== null);
+      if (count === 0) return notify('info', 'No waiting request matches an expected host.');
+      if (count > CONFIRM_APPROVE_OVER) return setConfirm({ kind: 'approve-expected', count });
+      await bulkAction('approve', { filter: { status: 'PENDING', expected_only: true } });
+    } catch (error) {
+      reportError(error);
+    }
+  }
+
   return (
     <section
       className="panel"
@@ -166,6 +191,9 @@ export function ApprovalQueue() {
                 onClick={() => setConfirm({ kind: 'reject-selected', count })}
               >
                 Reject selected
+              </button>
+              <button type="button" onClick={() => void approveExpected()}>
+                Approve all expected
               </button>
             </>
           )}
@@ -260,6 +288,22 @@ export function ApprovalQueue() {
           </p>
         </ConfirmDialog>
       )}
+      {confirm?.kind === 'approve-expected' && (
+        <ConfirmDialog
+          title={`Approve ${confirm.count} expected hosts?`}
+          confirmLabel={`Approve ${confirm.count} hosts`}
+          onCancel={() => setConfirm(null)}
+          onConfirm={async () => {
+            await bulkAction('approve', { filter: { status: 'PENDING', expected_only: true } });
+            setConfirm(null);
+          }}
+        >
+          <p>
+            Every waiting request that matched a row of an import is approved under that row&apos;s hostname, including
+            any not on screen. Requests with an alarm stay in the queue. Their verification codes were not compared.
+          </p>
+        </ConfirmDialog>
+      )}
       {(confirm?.kind === 'reject-selected' || confirm?.kind === 'reject-one') && (
         <ConfirmDialog
           title={
@@ -325,9 +369,21 @@ function QueueItem({ host, index, top, measure, isNew, selected, onDecided, onRe
             <span className="flag flag-warning">re-enrolment of {host.replaces_hostname ?? host.replaces}</span>
           )}
           {host.conflict && <span className="flag flag-danger">conflict: another request for this machine</span>}
-          {host.alarm && <span className="flag flag-danger">alarm: {host.alarm.replace('_', ' ')}</span>}
-          {host.expected && <span className="flag flag-ok">expected {host.expected.position ?? ''}</span>}
+          {host.alarm && <span className="flag flag-danger">alarm: {ALARM_SHORT[host.alarm]}</span>}
+          {host.expected ? (
+            <span className="flag flag-ok">
+              expected ({host.expected.hostname}
+              {host.expected.position ? `, ${host.expected.position}` : ''})
+            </span>
+          ) : (
+            <span className="flag flag-muted">unexpected</span>
+          )}
         </p>
+        {host.alarm && (
+          <p className="alarm-note" role="note">
+            {ALARM_TEXT[host.alarm]}
+          </p>
+        )}
         <p className="muted">
           {addresses.join(', ')} · {[host.os, host.arch].filter(Boolean).join(' ') || 'unknown OS'} ·{' '}
           <span className="tabular">{formatWaiting(Date.parse(host.registered_at), now)}</span>

@@ -5,6 +5,7 @@ import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { Modal } from '../../components/Modal';
 import { AbsoluteTime, RelativeTime } from '../../components/time';
 import { useApp, useClient } from '../../stores/context';
+import { ALARM_TEXT } from '../../stores/rack-slice';
 
 /** A fact's value as text: sizes with units, lists joined. */
 function factText(key: string, value: unknown): string {
@@ -102,8 +103,19 @@ export function HostDetail({ id }: { id: string }) {
   if (host.replaced_by) fields.push(['Replaced by', host.replaced_by]);
   if (host.conflict)
     fields.push(['Conflict', 'Another request for this machine is waiting; approving one retires the other.']);
-  if (host.expected) fields.push(['Expected as', `${host.expected.hostname} ${host.expected.position ?? ''}`]);
-  if (host.alarm) fields.push(['Alarm', host.alarm.replace('_', ' ')]);
+  fields.push([
+    'Expected',
+    host.expected
+      ? `Yes: row ${host.expected.hostname}${host.expected.position ? ` at ${host.expected.position}` : ''}`
+      : 'No: not in any import',
+  ]);
+  if (host.alarm)
+    fields.push([
+      'Alarm',
+      <span key="al" className="error-text">
+        {ALARM_TEXT[host.alarm]}
+      </span>,
+    ]);
 
   return (
     <Modal title={host.hostname} onClose={close} wide>

@@ -4,6 +4,8 @@ import { TOKEN_PREFIX_PATTERN } from '../../../../shared/token-format';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { CopyButton } from '../../components/CopyButton';
 import { useApp, useClient } from '../../stores/context';
+import { BackupPanel } from './BackupPanel';
+import { TeamServerPanel } from './TeamServerPanel';
 
 export function SettingsPage() {
   const { settings, loadSettings } = useApp((s) => ({ settings: s.settings, loadSettings: s.loadSettings }));
@@ -18,6 +20,8 @@ export function SettingsPage() {
       {/* Keyed by the saved values, so the form starts again from whatever was last saved. */}
       <SettingsForm key={JSON.stringify(settings)} settings={settings} addresses={system.info.addresses} />
       <CertificatePanel info={system.info} onRegenerated={system.set} />
+      {window.gatehouse?.desktop && <TeamServerPanel />}
+      {window.gatehouse?.desktop && <BackupPanel />}
     </>
   );
 }
@@ -40,11 +44,15 @@ function SettingsForm({ settings, addresses }: { settings: Settings; addresses: 
   const [port, setPort] = useState(String(settings.lan_port));
   const [bind, setBind] = useState(settings.lan_bind);
   const [advertise, setAdvertise] = useState(settings.advertise_url ?? '');
+  const [disableOffline, setDisableOffline] = useState(settings.disable_offline_after_days !== null);
+  const [disableDays, setDisableDays] = useState(String(settings.disable_offline_after_days ?? 30));
+  const disableDaysValid =
+    !disableOffline || (/^\d+$/.test(disableDays) && Number(disableDays) >= 1 && Number(disableDays) <= 3650);
   const prefixValid = TOKEN_PREFIX_PATTERN.test(prefix);
   const thresholdValid = /^\d+$/.test(threshold) && Number(threshold) >= 10 && Number(threshold) <= 86_400;
   const portValid = /^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65_535;
   const advertiseValid = advertise === '' || /^https?:\/\/[^/\s]+$/.test(advertise);
-  const valid = prefixValid && thresholdValid && portValid && advertiseValid;
+  const valid = prefixValid && thresholdValid && portValid && advertiseValid && disableDaysValid;
   return (
     <form
       className="panel stack"
@@ -57,6 +65,7 @@ function SettingsForm({ settings, addresses }: { settings: Settings; addresses: 
           lan_port: Number(port),
           lan_bind: bind,
           advertise_url: advertise === '' ? null : advertise,
+          disable_offline_after_days: disableOffline ? Number(disableDays) : null,
         });
       }}
     >
@@ -87,6 +96,28 @@ function SettingsForm({ settings, addresses }: { settings: Settings; addresses: 
           </small>
         </label>
       </div>
+      <fieldset className="stack">
+        <legend>Silent hosts</legend>
+        <label className="check">
+          <input type="checkbox" checked={disableOffline} onChange={(e) => setDisableOffline(e.target.checked)} />
+          <span>Disable approved hosts that stay offline for a long time (off: they stay approved)</span>
+        </label>
+        {disableOffline && (
+          <label className="field">
+            <span>Disable after this many days offline</span>
+            <input
+              inputMode="numeric"
+              value={disableDays}
+              onChange={(e) => setDisableDays(e.target.value)}
+              aria-invalid={!disableDaysValid}
+              aria-describedby="disable-days-help"
+            />
+            <small id="disable-days-help" className={disableDaysValid ? 'muted' : 'error-text'}>
+              Between 1 and 3650. Each one is audited; enable a host again from its details.
+            </small>
+          </label>
+        )}
+      </fieldset>
       <h2>LAN listener</h2>
       <div className="row">
         <label className="field">

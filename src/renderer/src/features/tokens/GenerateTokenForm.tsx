@@ -24,13 +24,13 @@ export function parseNetworks(text: string): { networks: string[]; invalid: stri
  * last one's choices, so an auto-approve token is never made twice by accident.
  */
 export function GenerateTokenForm() {
-  const [created, setCreated] = useState<CreatedToken | null>(null);
+  const [created, setCreated] = useState<{ token: CreatedToken; ephemeralMinutes?: number } | null>(null);
   const [round, setRound] = useState(0);
   if (created) {
     return (
       <div className="stack">
-        <TokenSummary token={created} />
-        <TokenSecretView secret={created} expiresAt={created.expires_at} />
+        <TokenSummary token={created.token} ephemeralMinutes={created.ephemeralMinutes} />
+        <TokenSecretView secret={created.token} expiresAt={created.token.expires_at} />
         <div className="actions">
           <button
             type="button"
@@ -45,11 +45,11 @@ export function GenerateTokenForm() {
       </div>
     );
   }
-  return <TokenFields key={round} onCreated={setCreated} />;
+  return <TokenFields key={round} onCreated={(token, ephemeralMinutes) => setCreated({ token, ephemeralMinutes })} />;
 }
 
 /** What the new token does, restated in words before anyone hands it out. */
-function TokenSummary({ token }: { token: CreatedToken }) {
+function TokenSummary({ token, ephemeralMinutes }: { token: CreatedToken; ephemeralMinutes?: number }) {
   return (
     <section className="summary" aria-labelledby="token-summary-title">
       <h3 id="token-summary-title" tabIndex={-1} data-autofocus-after>
@@ -64,12 +64,15 @@ function TokenSummary({ token }: { token: CreatedToken }) {
         <li>{token.max_uses === 0 ? 'Unlimited uses' : `${token.max_uses} use${token.max_uses === 1 ? '' : 's'}`}</li>
         <li>{token.allowed_cidrs.length ? `Only from ${token.allowed_cidrs.join(', ')}` : 'From any network'}</li>
         <li>{token.labels.length ? `Labels: ${token.labels.join(', ')}` : 'No labels'}</li>
+        {ephemeralMinutes !== undefined && (
+          <li>{`Ephemeral: its hosts are deleted after ${ephemeralMinutes} minutes offline`}</li>
+        )}
       </ul>
     </section>
   );
 }
 
-function TokenFields({ onCreated }: { onCreated(token: CreatedToken): void }) {
+function TokenFields({ onCreated }: { onCreated(token: CreatedToken, ephemeralMinutes?: number): void }) {
   const createToken = useApp((s) => s.createToken);
   const [description, setDescription] = useState('');
   const [expiresInHours, setExpiresInHours] = useState(4);
@@ -77,10 +80,14 @@ function TokenFields({ onCreated }: { onCreated(token: CreatedToken): void }) {
   const [labelText, setLabelText] = useState('');
   const [networkText, setNetworkText] = useState('');
   const [autoApprove, setAutoApprove] = useState(false);
+  const [ephemeral, setEphemeral] = useState(false);
+  const [ephemeralMinutes, setEphemeralMinutes] = useState('60');
   const [busy, setBusy] = useState(false);
+  const minutesValid =
+    /^\d+$/.test(ephemeralMinutes) && Number(ephemeralMinutes) >= 1 && Number(ephemeralMinutes) <= 525_600;
   const { labels, invalid } = parseLabels(labelText);
   const { networks, invalid: badNetworks } = parseNetworks(networkText);
-  const blocked = invalid.length > 0 || badNetworks.length > 0;
+  const blocked = invalid.length > 0 || badNetworks.length > 0 || (ephemeral && !minutesValid);
 
   return (
     <form
@@ -96,9 +103,10 @@ function TokenFields({ onCreated }: { onCreated(token: CreatedToken): void }) {
           labels,
           auto_approve: autoApprove,
           allowed_cidrs: networks,
+          ...(ephemeral ? { ephemeral_offline_minutes: Number(ephemeralMinutes) } : {}),
         });
         setBusy(false);
-        if (token) onCreated(token);
+        if (token) onCreated(token, ephemeral ? Number(ephemeralMinutes) : undefined);
       }}
     >
       <label className="field">
@@ -167,6 +175,25 @@ function TokenFields({ onCreated }: { onCreated(token: CreatedToken): void }) {
         <input type="checkbox" checked={autoApprove} onChange={(e) => setAutoApprove(e.target.checked)} />
         <span>Auto-approve: hosts skip the approval queue (re-enrolments still wait)</span>
       </label>
+      <label className="check">
+        <input type="checkbox" checked={ephemeral} onChange={(e) => setEphemeral(e.target.checked)} />
+        <span>Ephemeral: delete its hosts after they have been offline for a while (CI runners, test VMs)</span>
+      </label>
+      {ephemeral && (
+        <label className="field">
+          <span>Delete after this many minutes offline</span>
+          <input
+            inputMode="numeric"
+            value={ephemeralMinutes}
+            aria-invalid={!minutesValid}
+            aria-describedby="ephemeral-help"
+            onChange={(e) => setEphemeralMinutes(e.target.value)}
+          />
+          <small id="ephemeral-help" className={minutesValid ? 'muted' : 'error-text'}>
+            Between 1 and 525600 (a year). Deleted hosts must enrol again with a new token.
+          </small>
+        </label>
+      )}
       <div className="actions">
         <button type="submit" className="primary" disabled={busy || blocked}>
           {busy ? 'Creating…' : 'Create token'}
