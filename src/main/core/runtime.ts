@@ -8,6 +8,7 @@ import type { JoinAssets } from './http/lan/join-routes';
 import { allLanAddresses } from './lan-address';
 import { createSystemService, startLanListener, type LanListener } from './lan-listener';
 import type { Clock } from './services/clock';
+import { startWebhookDelivery } from './services/webhook-delivery';
 import type { LanEndpoint } from './services/join-links';
 import type { Store } from './store/store';
 
@@ -95,6 +96,8 @@ export function startBackgroundJobs(
       const swept = await gatehouse.hosts.sweepStale();
       if (swept.deleted || swept.disabled) logger.info(swept, 'stale hosts swept');
     }),
+    // Webhook deliveries queued after each commit, sent and retried from the store.
+    startWebhookDelivery(gatehouse, logger),
   ];
   return () => stops.forEach((stop) => stop());
 }

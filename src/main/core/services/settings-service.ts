@@ -20,7 +20,9 @@ export function createSettingsService(deps: { store: Store; audit: AuditService 
   let current: Settings = { ...DEFAULT_SETTINGS };
   const reload = async (): Promise<Settings> => {
     const saved = (await deps.store.read((r) => r.settings.readAll())) as Partial<Settings>;
-    current = { ...DEFAULT_SETTINGS, ...saved };
+    // Only the site settings: other keys of the table (the sealed mail settings) stay out.
+    const known = Object.entries(saved).filter(([key]) => key in DEFAULT_SETTINGS);
+    current = { ...DEFAULT_SETTINGS, ...(Object.fromEntries(known) as Partial<Settings>) };
     return current;
   };
   return {

@@ -62,6 +62,10 @@ let expectedCount = 0;
 const expectedCsv = () => `hostname,serial\nrack-node-${++expectedCount},SCOPE-SN-${expectedCount}\n`;
 const newRuleInput = () => ({ name: `rule ${++expectedCount}`, match: { vendor: 'Nobody Inc' }, max_count: 1 });
 const newRule = async () => (await adminJson<{ id: string }>('/api/admin/approval-rules', newRuleInput())).id;
+/** Nothing listens on port 9 of loopback: deliveries fail fast, which is fine for a scope check. */
+const DEAD_RECEIVER = 'http://127.0.0.1:9/hook';
+const newWebhook = async () =>
+  (await adminJson<{ id: string }>('/api/admin/webhooks', { url: DEAD_RECEIVER, events: ['*'] })).id;
 let credentialCount = 0;
 const credentialName = () => `made-in-test-${++credentialCount}`;
 
@@ -122,6 +126,18 @@ const CASES: Record<OperationName, Array<{ label: string; input: () => Promise<R
           .import_id,
       }),
     },
+  ],
+  'webhooks.list': [{ label: 'list', input: async () => ({}) }],
+  'webhooks.create': [{ label: 'create', input: async () => ({ url: DEAD_RECEIVER, events: ['*'] }) }],
+  'webhooks.delete': [{ label: 'delete', input: async () => ({ id: await newWebhook() }) }],
+  'webhooks.test': [{ label: 'test', input: async () => ({ id: await newWebhook() }) }],
+  'webhooks.deliveries': [{ label: 'deliveries', input: async () => ({ id: await newWebhook() }) }],
+  'mail.settings.get': [{ label: 'get', input: async () => ({}) }],
+  'mail.settings.update': [
+    { label: 'update', input: async () => ({ host: '127.0.0.1', port: 9, security: 'none', from: 'g@example.test' }) },
+  ],
+  'tokens.send': [
+    { label: 'to a chat webhook', input: async () => ({ id: (await newToken()).id, to: await newWebhook() }) },
   ],
   'rules.list': [{ label: 'list', input: async () => ({}) }],
   'rules.create': [{ label: 'create', input: async () => newRuleInput() }],

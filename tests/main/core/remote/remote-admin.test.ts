@@ -106,6 +106,18 @@ describe('remote admin handlers over pinned HTTPS', () => {
     expect((await call('rules.update', { id: first.id, enabled: false })).enabled).toBe(false);
     expect(await call('rules.delete', { id: first.id })).toBeUndefined();
 
+    // Webhooks and mail: a receiver that is not listening makes the deliveries fail fast.
+    const hook = await call('webhooks.create', { url: 'http://127.0.0.1:9/hook', events: ['*'] });
+    expect(hook.secret).toMatch(/\S{20,}/);
+    expect((await call('webhooks.list', {})).webhooks.map((w) => w.id)).toContain(hook.id);
+    await call('webhooks.test', { id: hook.id });
+    expect((await call('webhooks.deliveries', { id: hook.id })).deliveries.length).toBeGreaterThan(0);
+    const sendable = await call('tokens.create', { expires_in_hours: 1, max_uses: 1 });
+    expect((await call('tokens.send', { id: sendable.id, to: hook.id })).delivered).toBe(false);
+    expect(await call('webhooks.delete', { id: hook.id })).toBeUndefined();
+    await call('mail.settings.update', { host: '127.0.0.1', port: 9, security: 'none', from: 'g@example.test' });
+    expect((await call('mail.settings.get', {})).host).toBe('127.0.0.1');
+
     const before = await call('system.info', {});
     const regenerated = await call('certificate.regenerate', {});
     expect(regenerated.tls_fingerprint).not.toBe(before.tls_fingerprint);

@@ -68,3 +68,16 @@ describe('settings', () => {
     expect((await g.settings.reload()).token_prefix).toBe(DEFAULT_SETTINGS.token_prefix);
   });
 });
+
+describe('keys that are not site settings', () => {
+  it('never reach settings.get (the sealed mail settings share the table)', async () => {
+    const g = await makeGatehouse();
+    try {
+      await g.store.write((tx) => tx.settings.write('mail', { host: 'smtp.lab', password_sealed: 'x' }));
+      await g.settings.reload();
+      expect(Object.keys(g.settings.get()).sort()).toEqual(Object.keys(DEFAULT_SETTINGS).sort());
+    } finally {
+      await g.dispose();
+    }
+  });
+});
