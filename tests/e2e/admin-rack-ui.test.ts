@@ -134,6 +134,18 @@ describe('rack-scale enrolment in Chromium', () => {
     expect(await table.getByText('Unclaimed').count()).toBe(8);
   });
 
+  it('"Print enrolment sheet" opens the import’s A4 sheet in a new window, one card per unclaimed row', async () => {
+    const [sheet] = await Promise.all([
+      page.waitForEvent('popup'),
+      page.getByRole('button', { name: 'Print enrolment sheet for this import' }).click(),
+    ]);
+    await sheet.waitForLoadState();
+    const text = await sheet.locator('body').innerText();
+    for (const m of rackA) expect(text).toContain(m.hostname);
+    expect(await sheet.getByRole('img', { name: /QR code of the join command/ }).count()).toBe(rackA.length);
+    await sheet.close();
+  });
+
   it('a matching machine waits in the queue marked expected with its row and position; a stranger is unexpected', async () => {
     const first = await register({ hostname: 'localhost', serial: rackA[0]!.serial });
     expect(first.status).toBe('PENDING');
