@@ -1,6 +1,13 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { OperationName } from '../../../shared/api/operations';
-import type { AdminCredential, AuditEntry, Host, RegistrationToken } from '../../../shared/domain';
+import type {
+  AdminCredential,
+  AuditEntry,
+  Host,
+  RegistrationToken,
+  Webhook,
+  WebhookDelivery,
+} from '../../../shared/domain';
 import { CliError, EXIT, callOperation, resolveTarget, type TargetOptions } from './cli-client';
 import { details, json, table, type Column } from './cli-output';
 import { backupStore, restoreStore } from './store-commands';
@@ -74,6 +81,22 @@ const tokenColumns: Column<RegistrationToken>[] = [
   { heading: 'expires', value: (t) => t.expires_at },
   { heading: 'auto', value: (t) => t.auto_approve },
   { heading: 'description', value: (t) => t.description },
+];
+
+const webhookColumns: Column<Webhook>[] = [
+  { heading: 'id', value: (w) => w.id },
+  { heading: 'url', value: (w) => w.url },
+  { heading: 'events', value: (w) => w.events.join(',') },
+  { heading: 'preset', value: (w) => w.preset },
+];
+
+const deliveryColumns: Column<WebhookDelivery>[] = [
+  { heading: 'event', value: (d) => d.event },
+  { heading: 'state', value: (d) => d.state },
+  { heading: 'attempts', value: (d) => String(d.attempts) },
+  { heading: 'status', value: (d) => (d.last_status === null ? null : String(d.last_status)) },
+  { heading: 'ms', value: (d) => (d.response_ms === null ? null : String(d.response_ms)) },
+  { heading: 'error', value: (d) => d.last_error },
 ];
 
 const credentialColumns: Column<AdminCredential>[] = [
@@ -332,6 +355,60 @@ export const COMMANDS: readonly CommandSpec[] = [
     operation: 'credentials.revoke',
     id: true,
     human: done('revoked'),
+  },
+  {
+    noun: 'webhooks',
+    verb: 'create',
+    summary: 'send events to a URL, signed (the secret is shown this once)',
+    operation: 'webhooks.create',
+    options: [
+      { flags: '--url <url>', description: 'where to POST', field: 'url', required: true },
+      {
+        flags: '--events <list>',
+        description: 'comma-separated: host.pending,host.approved,… or *',
+        field: 'events',
+        parse: (v) => v.split(',').filter(Boolean),
+        required: true,
+      },
+      {
+        flags: '--preset <service>',
+        description: 'shape for a chat service',
+        field: 'preset',
+        choices: ['slack', 'teams', 'discord', 'mattermost'],
+      },
+    ],
+    human: one,
+  },
+  {
+    noun: 'webhooks',
+    verb: 'list',
+    summary: 'list webhooks',
+    operation: 'webhooks.list',
+    human: listOf('webhooks', webhookColumns),
+  },
+  {
+    noun: 'webhooks',
+    verb: 'test',
+    summary: 'send a test event now',
+    operation: 'webhooks.test',
+    id: true,
+    human: one,
+  },
+  {
+    noun: 'webhooks',
+    verb: 'deliveries',
+    summary: "a webhook's delivery log",
+    operation: 'webhooks.deliveries',
+    id: true,
+    human: listOf('deliveries', deliveryColumns),
+  },
+  {
+    noun: 'webhooks',
+    verb: 'delete',
+    summary: 'stop sending to a webhook',
+    operation: 'webhooks.delete',
+    id: true,
+    human: done('deleted'),
   },
 ];
 

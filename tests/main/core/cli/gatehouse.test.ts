@@ -1,5 +1,5 @@
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,6 +144,47 @@ describe('gatehouse command line', () => {
     expect(csv.stdout.split('\n')[0]).toContain('hostname');
     const ansible = await gatehouse([...dataDir, 'inventory', '-o', 'json']);
     expect(JSON.parse(ansible.stdout)).toHaveProperty('_meta');
+  });
+
+  it('adds a webhook (secret shown once), sends a test event and shows its delivery log', async () => {
+    const received: { signature: string | undefined; body: string }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c));
+      req.on('end', () => {
+        received.push({ signature: req.headers['gatehouse-signature'] as string | undefined, body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
+    try {
+      const created = await gatehouse([
+        ...dataDir,
+        'webhooks',
+        'create',
+        '--url',
+        url,
+        '--events',
+        'host.pending,alarm',
+        '-o',
+        'json',
+      ]);
+      expect(created.code).toBe(0);
+      const hook = JSON.parse(created.stdout) as { id: string; secret: string };
+      expect(hook.secret.length).toBeGreaterThan(20);
+      const list = await gatehouse([...dataDir, 'webhooks', 'list']);
+      expect(list.stdout).toContain(url);
+      expect(list.stdout).not.toContain(hook.secret);
+      expect((await gatehouse([...dataDir, 'webhooks', 'test', hook.id])).code).toBe(0);
+      expect(received.at(-1)?.signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+      const log = await gatehouse([...dataDir, 'webhooks', 'deliveries', hook.id]);
+      expect(log.stdout.split('\n')[0]).toMatch(/^EVENT\s+STATE/);
+      expect(log.stdout).toContain('delivered');
+      expect((await gatehouse([...dataDir, 'webhooks', 'delete', hook.id])).code).toBe(0);
+    } finally {
+      receiver.close();
+    }
   });
 });
 
