@@ -20,23 +20,26 @@ export interface CachedHost {
  */
 export function createCredentialCache(options: { maxEntries?: number } = {}) {
   const max = options.maxEntries ?? 200_000;
+  // Keys are the 32 hash bytes as a one-byte string, and a host's keys a plain array
+  // (one, two while rotating): 100,000 hosts cost a few tens of MB, not hundreds.
   const byHash = new Map<string, CachedHost>();
-  const hashesOf = new Map<string, Set<string>>();
+  const hashesOf = new Map<string, string[]>();
+  const keyOf = (hash: Buffer) => hash.toString('latin1');
 
-  function drop(hash: string): void {
-    const entry = byHash.get(hash);
+  function drop(key: string): void {
+    const entry = byHash.get(key);
     if (!entry) return;
-    byHash.delete(hash);
-    const set = hashesOf.get(entry.id);
-    set?.delete(hash);
-    if (set?.size === 0) hashesOf.delete(entry.id);
+    byHash.delete(key);
+    const rest = (hashesOf.get(entry.id) ?? []).filter((k) => k !== key);
+    if (rest.length) hashesOf.set(entry.id, rest);
+    else hashesOf.delete(entry.id);
   }
 
   return {
-    get: (hash: Buffer) => byHash.get(hash.toString('base64')),
+    get: (hash: Buffer) => byHash.get(keyOf(hash)),
     set(hash: Buffer, host: HostRecord, current: boolean): void {
-      const key = hash.toString('base64');
-      if (byHash.size >= max) drop(byHash.keys().next().value!);
+      const key = keyOf(hash);
+      if (!byHash.has(key) && byHash.size >= max) drop(byHash.keys().next().value!);
       byHash.set(key, {
         id: host.id,
         hostname: host.hostname,
@@ -45,12 +48,11 @@ export function createCredentialCache(options: { maxEntries?: number } = {}) {
         last_seen_at: host.last_seen_at,
         current,
       });
-      let set = hashesOf.get(host.id);
-      if (!set) hashesOf.set(host.id, (set = new Set()));
-      set.add(key);
+      const keys = hashesOf.get(host.id) ?? [];
+      if (!keys.includes(key)) hashesOf.set(host.id, [...keys, key]);
     },
     invalidate(hostId: string): void {
-      for (const hash of [...(hashesOf.get(hostId) ?? [])]) drop(hash);
+      for (const key of hashesOf.get(hostId) ?? []) drop(key);
     },
     clear(): void {
       byHash.clear();
