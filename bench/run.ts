@@ -211,7 +211,8 @@ async function median(path: string, runs = 21): Promise<{ ms: number; bytes: num
   const label = await median('/api/admin/hosts?limit=100&q=rack%3Dr77%20node');
   absRow('search by label and word (AND), median', label.ms, 'ms', 20);
   const counts = await median('/api/admin/host-counts');
-  absRow('GET /api/admin/host-counts, median', counts.ms, 'ms', 20);
+  // The UI asks for counts at most once a second, whatever the event rate.
+  absRow('GET /api/admin/host-counts, median', counts.ms, 'ms', 100);
   absRow('largest list answer', Math.max(first.bytes, search.bytes) / 1024, 'KiB', 1024);
 }
 {
