@@ -4,18 +4,21 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureRendererBuilt, launchChromium, signedInPage } from '../helpers/browser';
 import { startTestServer, type TestServer } from '../helpers/gatehouse';
-import { seedLab } from './admin-seed';
+import { rackMachine, seedLab, seedRack } from './admin-seed';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let server: TestServer;
 let browser: Browser;
+let rack: Awaited<ReturnType<typeof seedRack>>;
+let clones = 0;
 
 beforeAll(async () => {
   await ensureRendererBuilt();
   server = await startTestServer();
   const started = Date.now();
   await seedLab(server, { approved: 2000, pending: 40 });
+  rack = await seedRack(server);
   console.log(`seeded 2,000 hosts in ${Date.now() - started} ms`);
   browser = await launchChromium();
 }, 300_000);
@@ -42,6 +45,20 @@ async function violations(page: Page, screen: string): Promise<string[]> {
   );
 }
 
+/** Another machine reporting the serial of the enrolled d1-node-01: the clone alarm, live. */
+async function raiseCloneAlarm() {
+  const m = rackMachine('zz', 50 + clones++);
+  await server.gatehouse.enrolment.register(
+    {
+      token: rack.token.token,
+      hostname: 'localhost',
+      machine_id: `clone-${clones}-of-d1-node-01`,
+      facts: { serial: rack.d1[0]!.serial, system_uuid: m.system_uuid },
+    },
+    '10.30.9.67',
+  );
+}
+
 /** Every screen, one after the other, checked as it appears. */
 async function everyScreen(page: Page): Promise<string[]> {
   const found: string[] = [];
@@ -54,7 +71,15 @@ async function everyScreen(page: Page): Promise<string[]> {
     .first()
     .waitFor();
   await page.getByRole('table', { name: 'Hosts' }).waitFor();
-  await check('hosts');
+  await raiseCloneAlarm();
+  const banner = page.getByRole('alert').filter({ hasText: 'Possible clone' });
+  await banner.waitFor();
+  await check('hosts, with an alarm banner, expected and alarmed cards');
+  await banner.getByRole('button', { name: 'Show host' }).click();
+  await page.getByRole('dialog').getByText('Hardware').waitFor();
+  await check('host detail with an alarm');
+  await page.keyboard.press('Escape');
+  await banner.getByRole('button', { name: /Dismiss/ }).click();
   await page.getByRole('button', { name: /^Offline \d+/ }).click();
   await check('hosts, offline filter');
   await page.getByRole('button', { name: /^All \d+/ }).click();
@@ -74,6 +99,9 @@ async function everyScreen(page: Page): Promise<string[]> {
   await page.getByRole('button', { name: 'Add Host' }).click();
   await check('add host');
   const dialog = page.getByRole('dialog', { name: 'Add Host' });
+  await dialog.getByLabel(/Ephemeral/).check();
+  await check('add host, ephemeral');
+  await dialog.getByLabel(/Ephemeral/).uncheck();
   await dialog.getByRole('button', { name: 'Create token' }).click();
   await dialog.getByTestId('token-qr').waitFor();
   await check('token created');
@@ -89,7 +117,33 @@ async function everyScreen(page: Page): Promise<string[]> {
   await page.getByRole('button', { name: 'Settings' }).click();
   await page.getByRole('heading', { name: 'Settings' }).waitFor();
   await check('settings');
-  await page.getByRole('button', { name: 'Hosts' }).click();
+  await page.getByLabel(/Disable approved hosts that stay offline/).check();
+  await check('settings, silent hosts disabled after days');
+  await page.getByRole('button', { name: 'Expected hosts' }).click();
+  await page
+    .getByRole('table', { name: /Rows of the import/ })
+    .first()
+    .waitFor();
+  await check('expected hosts');
+  await page.getByRole('button', { name: 'Import CSV…' }).click();
+  const importer = page.getByRole('dialog', { name: 'Import expected hosts' });
+  await importer.getByLabel(/Auto-approve/).check();
+  await check('import dialog, auto-approve warning');
+  await importer.getByRole('textbox', { name: /^CSV/ }).fill('hostname,serial,mac\n,,\nbad-mac,,zz');
+  await importer.getByLabel(/Auto-approve/).uncheck();
+  await importer.getByRole('button', { name: 'Import', exact: true }).click();
+  await importer.getByRole('list', { name: 'Refused rows' }).waitFor();
+  await check('import result with refused lines');
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'Approval rules' }).click();
+  await page.getByRole('list', { name: 'Approval rules in order' }).waitFor();
+  await check('approval rules');
+  await page.getByRole('button', { name: 'New rule' }).click();
+  const ruleForm = page.getByRole('dialog', { name: 'New approval rule' });
+  await ruleForm.getByLabel('Source network').fill('10.30.7.0/99');
+  await check('new rule form with an invalid network');
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: /^Hosts/ }).click();
   return found;
 }
 

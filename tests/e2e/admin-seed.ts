@@ -137,3 +137,77 @@ export async function seedLab(server: TestServer, options: { approved: number; p
   await bulk(server, { action: 'reject', ids: [spare[0]!.id], reason: 'not in the inventory' });
   return { rack, gpu, fleet, queue, gpus };
 }
+
+/** A rack machine's firmware identity: serial, system UUID and MAC, fixed by rack and slot. */
+export function rackMachine(rack: string, n: number) {
+  const hex = (v: number) => v.toString(16).padStart(2, '0');
+  const code = [...rack].reduce((a, c) => a + c.charCodeAt(0), 0) % 256;
+  return {
+    hostname: `${rack}-node-${String(n).padStart(2, '0')}`,
+    serial: `CZ${rack.toUpperCase()}${String(n).padStart(5, '0')}`,
+    system_uuid: `4c4c4544-00${hex(code)}-4000-8000-${String(n).padStart(12, '0')}`,
+    mac: `b4:96:91:${hex(code)}:00:${hex(n)}`,
+    position: `${rack.toUpperCase()}-U${n}`,
+  };
+}
+
+async function adminJson<T>(server: TestServer, path: string, json: unknown): Promise<T> {
+  const res = await server.admin(path, { json });
+  if (res.status >= 300) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/**
+ * Rack-scale enrolment on top of a lab: an import of rack C7 (four of its machines waiting
+ * in the queue as expected), an auto-approved import of rack D1 whose first machine
+ * enrolled by itself and was then cloned (an alarm), and three approval rules.
+ */
+export async function seedRack(server: TestServer) {
+  const token = await apiToken(server, { expires_in_hours: 72, max_uses: 0, description: 'Racks C7 and D1' });
+  const c7 = Array.from({ length: 12 }, (_, i) => rackMachine('c7', i + 1));
+  const csv = (rows: ReturnType<typeof rackMachine>[], labels: string) =>
+    [
+      'position,hostname,serial,system_uuid,mac,labels',
+      ...rows.map((m) => `${m.position},${m.hostname},${m.serial},${m.system_uuid},${m.mac},${labels}`),
+    ].join('\n');
+  await adminJson(server, '/api/admin/expected-hosts/import', { csv: csv(c7, 'rack=c7;role=worker') });
+  const d1 = Array.from({ length: 4 }, (_, i) => rackMachine('d1', i + 1));
+  await adminJson(server, '/api/admin/expected-hosts/import', { csv: csv(d1, 'rack=d1'), auto_approve: true });
+  const register = (m: ReturnType<typeof rackMachine>, over: Record<string, unknown> = {}, source = '10.30.7.10') =>
+    server.gatehouse.enrolment.register(
+      {
+        token: token.token,
+        hostname: 'localhost',
+        machine_id: `mid-${m.serial.toLowerCase()}`,
+        os: 'Debian GNU/Linux 12',
+        arch: 'x86_64',
+        facts: {
+          vendor: 'Dell Inc.',
+          model: 'PowerEdge R650',
+          serial: m.serial,
+          system_uuid: m.system_uuid,
+          macs: [m.mac],
+        },
+        ...over,
+      },
+      source,
+    );
+  for (const m of c7.slice(0, 4)) await register(m);
+  await register(d1[0]!);
+  const clone = await register(
+    { ...rackMachine('zz', 99), serial: d1[0]!.serial },
+    { machine_id: 'clone-of-d1-node-01', hostname: 'd1-node-01' },
+    '10.30.9.66',
+  );
+  const rules = [
+    {
+      name: 'Dell workers in C7',
+      match: { vendor: 'Dell Inc.', cidr: '10.30.7.0/24', label: 'rack=c7' },
+      max_count: 40,
+    },
+    { name: 'CI runners', match: { label: 'role=ci', token_id: token.id }, max_count: 0 },
+    { name: 'Spare pool (paused)', match: { label: 'pool=spare' }, max_count: 5, enabled: false },
+  ];
+  for (const rule of rules) await adminJson(server, '/api/admin/approval-rules', rule);
+  return { token, c7, d1, cloneId: clone.host_id };
+}

@@ -50,7 +50,6 @@ const waitQueueEmpty = () =>
     .waitFor()
     .catch(async (e) => {
       await page.screenshot({ path: '/tmp/ui/fail.png' });
-      console.log('NOTICES', await page.locator('.notices').textContent());
       throw e;
     });
 
@@ -245,6 +244,46 @@ describe('the admin’s working day in Chromium', () => {
     await expect.poll(() => dialog.textContent()).toContain('host.');
     await page.keyboard.press('Escape');
     await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+  });
+
+  it('makes an ephemeral token only when asked: off by default, then "delete after N minutes offline"', async () => {
+    await page.getByRole('button', { name: 'Add Host' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add Host' });
+    expect(await dialog.getByLabel(/Ephemeral/).isChecked()).toBe(false);
+    expect(await dialog.getByLabel('Delete after this many minutes offline').count()).toBe(0);
+    await dialog.getByLabel('Description').fill('CI runners');
+    await dialog.getByLabel(/Ephemeral/).check();
+    await dialog.getByLabel('Delete after this many minutes offline').fill('0');
+    expect(await dialog.getByRole('button', { name: 'Create token' }).isDisabled()).toBe(true);
+    await dialog.getByLabel('Delete after this many minutes offline').fill('30');
+    await dialog.getByRole('button', { name: 'Create token' }).click();
+    const summary = dialog.getByRole('region', { name: /Token .* created/ });
+    await expect.poll(() => summary.textContent()).toContain('its hosts are deleted after 30 minutes offline');
+    const created = (await (await server.admin('/api/admin/audit?action=token.created&limit=1')).json()) as {
+      entries: { detail: Record<string, unknown> }[];
+    };
+    expect(created.entries[0]!.detail).toMatchObject({ description: 'CI runners', ephemeral_offline_minutes: 30 });
+    await dialog.getByRole('button', { name: 'Create another' }).click();
+    expect(await dialog.getByLabel(/Ephemeral/).isChecked()).toBe(false);
+    await page.keyboard.press('Escape');
+  });
+
+  it('turns "disable hosts silent for N days" on and off in Settings', async () => {
+    const setting = async () =>
+      ((await (await server.admin('/api/admin/settings')).json()) as { disable_offline_after_days: number | null })
+        .disable_offline_after_days;
+    expect(await setting()).toBeNull();
+    await page.getByRole('button', { name: 'Settings' }).click();
+    const box = page.getByLabel(/Disable approved hosts that stay offline/);
+    expect(await box.isChecked()).toBe(false);
+    await box.check();
+    await page.getByLabel('Disable after this many days offline').fill('45');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect.poll(setting).toBe(45);
+    await page.getByLabel(/Disable approved hosts that stay offline/).uncheck();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect.poll(setting).toBeNull();
+    await page.getByRole('button', { name: /^Hosts/ }).click();
   });
 
   it('sends a browser whose session ended to the sign-in page instead of showing errors', async () => {

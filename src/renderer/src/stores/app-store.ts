@@ -3,6 +3,7 @@ import type { AdminClient } from '../../../shared/api/client';
 import type { AdminEvent } from '../../../shared/domain';
 import { createAuditSlice } from './audit-slice';
 import { createHostsSlice } from './hosts-slice';
+import { createIntegrationsSlice } from './integrations-slice';
 import { createRackSlice } from './rack-slice';
 import { createSettingsSlice } from './settings-slice';
 import { createTokensSlice } from './tokens-slice';
@@ -20,6 +21,7 @@ export function createAppStore(client: AdminClient): AppStore {
     ...createAuditSlice(client)(...a),
     ...createSettingsSlice(client)(...a),
     ...createRackSlice(client)(...a),
+    ...createIntegrationsSlice(client)(...a),
   }));
 }
 
@@ -76,7 +78,12 @@ export function connectLiveUpdates(
   const refreshWindow = coalesced(() => s().refreshVisible(), options.windowMs ?? 5000, timers);
   const other: Record<string, () => void> = {
     tokens: coalesced(() => s().loadTokens(), delayMs, timers),
-    audit: coalesced(() => (s().auditLoaded ? s().loadAudit() : undefined), delayMs * 4, timers),
+    // Credentials, webhooks and mail settings publish no events of their own, but every change is audited.
+    audit: coalesced(
+      () => Promise.all([s().auditLoaded ? s().loadAudit() : undefined, s().refreshIntegrations()]),
+      delayMs * 4,
+      timers,
+    ),
     settings: coalesced(() => s().loadSettings(), delayMs, timers),
     rules: coalesced(() => (s().rulesLoaded ? s().loadRules() : undefined), delayMs, timers),
     expected: coalesced(() => (s().expectedLoaded ? s().loadExpected() : undefined), delayMs, timers),

@@ -117,7 +117,8 @@ function ImportSection({ group, claimers }: { group: ImportGroup; claimers: Reco
         </h2>
         <PrintSheetButton importId={group.importId} unclaimed={group.rows.length - claimed} />
       </header>
-      <div className="table-wrap">
+      {/* Scrolls sideways in a narrow window: focusable, so the keyboard can scroll it too. */}
+      <div className="table-wrap" tabIndex={0} role="region" aria-label={`Rows of the import of ${group.createdAt}`}>
         <table className="audit expected-table">
           <caption className="visually-hidden">Rows of the import of {group.createdAt}</caption>
           <thead>

@@ -4,6 +4,9 @@ import { TOKEN_PREFIX_PATTERN } from '../../../../shared/token-format';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { CopyButton } from '../../components/CopyButton';
 import { useApp, useClient } from '../../stores/context';
+import { CredentialsPanel } from '../integrations/CredentialsPanel';
+import { MailSettingsPanel } from '../integrations/MailSettingsPanel';
+import { WebhooksPanel } from '../integrations/WebhooksPanel';
 import { BackupPanel } from './BackupPanel';
 import { TeamServerPanel } from './TeamServerPanel';
 
@@ -20,6 +23,9 @@ export function SettingsPage() {
       {/* Keyed by the saved values, so the form starts again from whatever was last saved. */}
       <SettingsForm key={JSON.stringify(settings)} settings={settings} addresses={system.info.addresses} />
       <CertificatePanel info={system.info} onRegenerated={system.set} />
+      <CredentialsPanel />
+      <WebhooksPanel />
+      <MailSettingsPanel />
       {window.gatehouse?.desktop && <TeamServerPanel />}
       {window.gatehouse?.desktop && <BackupPanel />}
     </>
@@ -38,7 +44,7 @@ function useSystemInfo(settings: Settings | null) {
 }
 
 function SettingsForm({ settings, addresses }: { settings: Settings; addresses: string[] }) {
-  const saveSettings = useApp((s) => s.saveSettings);
+  const { saveSettings, notify } = useApp((s) => ({ saveSettings: s.saveSettings, notify: s.notify }));
   const [prefix, setPrefix] = useState(settings.token_prefix);
   const [threshold, setThreshold] = useState(String(settings.offline_threshold_seconds));
   const [port, setPort] = useState(String(settings.lan_port));
@@ -59,14 +65,20 @@ function SettingsForm({ settings, addresses }: { settings: Settings; addresses: 
       aria-label="Settings"
       onSubmit={(e) => {
         e.preventDefault();
-        void saveSettings({
+        const next: Settings = {
           token_prefix: prefix,
           offline_threshold_seconds: Number(threshold),
           lan_port: Number(port),
           lan_bind: bind,
           advertise_url: advertise === '' ? null : advertise,
           disable_offline_after_days: disableOffline ? Number(disableDays) : null,
-        });
+        };
+        // Only what changed: headless, the LAN fields belong to the command line and may not be sent at all.
+        const patch = Object.fromEntries(
+          Object.entries(next).filter(([k, v]) => settings[k as keyof Settings] !== v),
+        ) as Partial<Settings>;
+        if (Object.keys(patch).length === 0) return notify('info', 'Nothing changed.');
+        void saveSettings(patch);
       }}
     >
       <div className="row">

@@ -147,7 +147,7 @@ function TokenRow({ token }: { token: RegistrationToken }) {
           Delete
         </button>
       </div>
-      {secret && <TokenSecretView secret={secret} expiresAt={token.expires_at} />}
+      {secret && <TokenSecretView secret={secret} expiresAt={token.expires_at} tokenId={token.id} />}
       {confirm && (
         <ConfirmDialog
           title={confirm === 'revoke' ? `Revoke ${token.prefix}…?` : `Delete ${token.prefix}…?`}

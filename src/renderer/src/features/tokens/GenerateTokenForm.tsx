@@ -30,7 +30,7 @@ export function GenerateTokenForm() {
     return (
       <div className="stack">
         <TokenSummary token={created.token} ephemeralMinutes={created.ephemeralMinutes} />
-        <TokenSecretView secret={created.token} expiresAt={created.token.expires_at} />
+        <TokenSecretView secret={created.token} expiresAt={created.token.expires_at} tokenId={created.token.id} />
         <div className="actions">
           <button
             type="button"

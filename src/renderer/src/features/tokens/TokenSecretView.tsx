@@ -3,6 +3,7 @@ import type { TokenSecret } from '../../../../shared/domain';
 import { CopyButton } from '../../components/CopyButton';
 import { QrCode } from '../../components/QrCode';
 import { Countdown } from '../../components/time';
+import { SendTokenButton } from '../integrations/SendTokenDialog';
 
 /**
  * The token, once: grouped large text, copy, a QR code, countdown, join command and
@@ -10,7 +11,16 @@ import { Countdown } from '../../components/time';
  * the unauthenticated LAN can change what the technician runs. The phone-page link is
  * offered with its risk stated.
  */
-export function TokenSecretView({ secret, expiresAt }: { secret: TokenSecret; expiresAt: string }) {
+export function TokenSecretView({
+  secret,
+  expiresAt,
+  tokenId,
+}: {
+  secret: TokenSecret;
+  expiresAt: string;
+  /** Offers "Send to technician…" (email or chat webhook) for this token. */
+  tokenId?: string;
+}) {
   const [content, setContent] = useState<'command' | 'link'>('command');
   useEffect(() => {
     // Desktop: keep the token out of screen captures while it is on screen.
@@ -38,6 +48,7 @@ export function TokenSecretView({ secret, expiresAt }: { secret: TokenSecret; ex
           </p>
           <div className="actions-left">
             <CopyButton text={secret.token} label="Copy token" secret />
+            {tokenId && <SendTokenButton tokenId={tokenId} />}
           </div>
           <fieldset className="qr-choice">
             <legend>The QR code carries</legend>
