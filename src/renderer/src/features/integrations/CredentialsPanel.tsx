@@ -184,21 +184,23 @@ function NewCredentialDialog({ onClose }: { onClose(): void }) {
             else setError(result.error);
           }}
         >
-          <label className="field">
-            <span>Name</span>
-            <input
-              value={name}
-              maxLength={64}
-              autoFocus
-              required
-              onChange={(e) => setName(e.target.value)}
-              aria-invalid={name !== '' && !nameValid}
-              aria-describedby="credential-name-help"
-            />
+          <div className="field">
+            <label className="field">
+              <span>Name</span>
+              <input
+                value={name}
+                maxLength={64}
+                autoFocus
+                required
+                onChange={(e) => setName(e.target.value)}
+                aria-invalid={name !== '' && !nameValid}
+                aria-describedby="credential-name-help"
+              />
+            </label>
             <small id="credential-name-help" className={name === '' || nameValid ? 'muted' : 'error-text'}>
               Who or what uses it, e.g. “ci-provisioning” or “night shift”: letters, digits, spaces and . _ @ -
             </small>
-          </label>
+          </div>
           <fieldset className="stack">
             <legend>Scope</legend>
             {SCOPES.map((s) => (

@@ -64,7 +64,10 @@ function MailForm({ mail }: { mail: MailSettings }) {
           from: from.trim(),
         });
         setBusy(false);
-        if (!result.ok) setError(result.error);
+        if (!result.ok) return setError(result.error);
+        // The password went to the server; it never comes back, so the field is empty again.
+        setPassword('');
+        setClearPassword(false);
       }}
     >
       <div className="row">
@@ -78,20 +81,22 @@ function MailForm({ mail }: { mail: MailSettings }) {
             aria-invalid={host !== '' && !hostValid}
           />
         </label>
-        <label className="field">
-          <span>Port</span>
-          <input
-            inputMode="numeric"
-            value={port}
-            required
-            onChange={(e) => setPort(e.target.value)}
-            aria-invalid={!portValid}
-            aria-describedby={`${id}-port`}
-          />
+        <div className="field">
+          <label className="field">
+            <span>Port</span>
+            <input
+              inputMode="numeric"
+              value={port}
+              required
+              onChange={(e) => setPort(e.target.value)}
+              aria-invalid={!portValid}
+              aria-describedby={`${id}-port`}
+            />
+          </label>
           <small id={`${id}-port`} className={portValid ? 'muted' : 'error-text'}>
             Between 1 and 65535.
           </small>
-        </label>
+        </div>
       </div>
       <label className="field">
         <span>Security</span>
@@ -116,23 +121,25 @@ function MailForm({ mail }: { mail: MailSettings }) {
           <span>User name (optional)</span>
           <input value={user} autoComplete="off" onChange={(e) => setUser(e.target.value)} />
         </label>
-        <label className="field">
-          <span>Password</span>
-          <input
-            type="password"
-            value={password}
-            autoComplete="new-password"
-            disabled={clearPassword}
-            placeholder={mail.password_set ? 'saved: leave empty to keep it' : ''}
-            onChange={(e) => setPassword(e.target.value)}
-            aria-describedby={`${id}-password`}
-          />
+        <div className="field">
+          <label className="field">
+            <span>Password</span>
+            <input
+              type="password"
+              value={password}
+              autoComplete="new-password"
+              disabled={clearPassword}
+              placeholder={mail.password_set ? 'saved: leave empty to keep it' : ''}
+              onChange={(e) => setPassword(e.target.value)}
+              aria-describedby={`${id}-password`}
+            />
+          </label>
           <small id={`${id}-password`} className="muted" data-testid="mail-password-state">
             {mail.password_set
               ? 'A password is saved. It is never shown; type a new one to replace it.'
               : 'No password saved.'}
           </small>
-        </label>
+        </div>
       </div>
       {mail.password_set && (
         <label className="check">

@@ -67,22 +67,24 @@ export function SendTokenDialog({ tokenId, onClose }: { tokenId: string; onClose
           </label>
         </fieldset>
         {via === 'email' ? (
-          <label className="field">
-            <span>Email address</span>
-            <input
-              type="email"
-              value={email}
-              placeholder="technician@example.net"
-              onChange={(e) => setEmail(e.target.value)}
-              aria-invalid={email !== '' && !emailValid}
-              aria-describedby="send-email-help"
-            />
+          <div className="field">
+            <label className="field">
+              <span>Email address</span>
+              <input
+                type="email"
+                value={email}
+                placeholder="technician@example.net"
+                onChange={(e) => setEmail(e.target.value)}
+                aria-invalid={email !== '' && !emailValid}
+                aria-describedby="send-email-help"
+              />
+            </label>
             <small id="send-email-help" className="muted">
               {mail && !mail.configured
                 ? 'No mail server is set up yet: fill in Settings → Email (SMTP) first.'
                 : 'Sent through the mail server in Settings → Email (SMTP).'}
             </small>
-          </label>
+          </div>
         ) : !webhooksLoaded ? (
           <p className="muted">Loading webhooks…</p>
         ) : webhooks.length === 0 ? (

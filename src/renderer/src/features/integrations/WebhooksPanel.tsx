@@ -201,6 +201,8 @@ function NewWebhookDialog({ onClose }: { onClose(): void }) {
       ) : (
         <form
           className="stack"
+          // Checked here (Add stays disabled until the URL is http(s)), and the server's sentence otherwise.
+          noValidate
           onSubmit={async (e) => {
             e.preventDefault();
             setBusy(true);
@@ -210,22 +212,24 @@ function NewWebhookDialog({ onClose }: { onClose(): void }) {
             else setError(result.error);
           }}
         >
-          <label className="field">
-            <span>URL</span>
-            <input
-              type="url"
-              value={url}
-              autoFocus
-              required
-              placeholder="https://hooks.example.net/gatehouse"
-              onChange={(e) => setUrl(e.target.value)}
-              aria-invalid={url !== '' && !urlValid}
-              aria-describedby="webhook-url-help"
-            />
+          <div className="field">
+            <label className="field">
+              <span>URL</span>
+              <input
+                type="url"
+                value={url}
+                autoFocus
+                required
+                placeholder="https://hooks.example.net/gatehouse"
+                onChange={(e) => setUrl(e.target.value)}
+                aria-invalid={url !== '' && !urlValid}
+                aria-describedby="webhook-url-help"
+              />
+            </label>
             <small id="webhook-url-help" className={url === '' || urlValid ? 'muted' : 'error-text'}>
               An http:// or https:// address. Redirects are not followed.
             </small>
-          </label>
+          </div>
           <fieldset className="stack">
             <legend>Events</legend>
             <label className="check">
@@ -247,26 +251,28 @@ function NewWebhookDialog({ onClose }: { onClose(): void }) {
             ))}
             {chosen.length === 0 && <small className="error-text">Pick at least one event.</small>}
           </fieldset>
-          <label className="field">
-            <span>Format</span>
-            <select
-              value={preset}
-              onChange={(e) => setPreset(e.target.value as WebhookPreset | '')}
-              aria-describedby="webhook-preset-help"
-            >
-              <option value="">Signed JSON event (your own receiver)</option>
-              {WEBHOOK_PRESETS.map((p) => (
-                <option key={p} value={p}>
-                  {PRESET_NAME[p]} message
-                </option>
-              ))}
-            </select>
+          <div className="field">
+            <label className="field">
+              <span>Format</span>
+              <select
+                value={preset}
+                onChange={(e) => setPreset(e.target.value as WebhookPreset | '')}
+                aria-describedby="webhook-preset-help"
+              >
+                <option value="">Signed JSON event (your own receiver)</option>
+                {WEBHOOK_PRESETS.map((p) => (
+                  <option key={p} value={p}>
+                    {PRESET_NAME[p]} message
+                  </option>
+                ))}
+              </select>
+            </label>
             <small id="webhook-preset-help" className="muted">
               A chat preset formats each event as a message for that service&apos;s incoming webhook, so it reads well
               in a channel; paste the incoming-webhook URL the chat service gave you. Without one, the body is the event
               as JSON: {'{id, event, at, data}'}.
             </small>
-          </label>
+          </div>
           {error && (
             <p className="error-text" role="alert">
               {error}
