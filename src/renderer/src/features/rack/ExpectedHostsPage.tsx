@@ -112,7 +112,8 @@ function ImportSection({ group, claimers }: { group: ImportGroup; claimers: Reco
         <h2 id={titleId}>
           Import of <AbsoluteTime at={group.createdAt} />{' '}
           <span className="muted">
-            · {group.rows.length} rows, {claimed} claimed{group.autoApprove ? ' · auto-approve' : ''}
+            · {group.rows.length} row{group.rows.length === 1 ? '' : 's'}, {claimed} claimed
+            {group.autoApprove ? ' · auto-approve' : ''}
           </span>
         </h2>
         <PrintSheetButton importId={group.importId} unclaimed={group.rows.length - claimed} />
