@@ -92,12 +92,13 @@ export function Modal({ title, onClose, children, wide }: ModalProps) {
         aria-labelledby={titleId}
         tabIndex={-1}
       >
-        <header className="modal-header">
+        {/* Not <header>: outside any section that is a banner landmark, and two open dialogs would make two. */}
+        <div className="modal-header">
           <h2 id={titleId}>{title}</h2>
           <button type="button" className="icon-button" aria-label="Close" onClick={onClose}>
             ×
           </button>
-        </header>
+        </div>
         {children}
       </div>
     </div>,

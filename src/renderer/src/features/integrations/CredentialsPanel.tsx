@@ -7,6 +7,7 @@ import { AbsoluteTime, Countdown, RelativeTime } from '../../components/time';
 import { useApp, useNow } from '../../stores/context';
 import { SCOPE_TEXT } from '../../stores/integrations-slice';
 import { SecretOnce } from './SecretOnce';
+import { SelectField } from './SelectField';
 
 const DAY_MS = 86_400_000;
 const EXPIRY_CHOICES: [string, number | null][] = [
@@ -218,16 +219,13 @@ function NewCredentialDialog({ onClose }: { onClose(): void }) {
               </label>
             ))}
           </fieldset>
-          <label className="field">
-            <span>Expires</span>
-            <select value={expiryDays} onChange={(e) => setExpiryDays(e.target.value)}>
-              {EXPIRY_CHOICES.map(([label, days]) => (
-                <option key={label} value={days ?? ''}>
-                  {label}
-                </option>
-              ))}
-            </select>
-          </label>
+          <SelectField label="Expires" value={expiryDays} onChange={(e) => setExpiryDays(e.target.value)}>
+            {EXPIRY_CHOICES.map(([label, days]) => (
+              <option key={label} value={days ?? ''}>
+                {label}
+              </option>
+            ))}
+          </SelectField>
           {error && (
             <p className="error-text" role="alert">
               {error}

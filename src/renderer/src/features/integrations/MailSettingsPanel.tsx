@@ -1,6 +1,7 @@
 import { useEffect, useId, useState } from 'react';
 import type { MailSettings } from '../../../../shared/domain';
 import { useApp } from '../../stores/context';
+import { SelectField } from './SelectField';
 
 type Security = MailSettings['security'];
 
@@ -98,24 +99,22 @@ function MailForm({ mail }: { mail: MailSettings }) {
           </small>
         </div>
       </div>
-      <label className="field">
-        <span>Security</span>
-        <select
-          value={security}
-          onChange={(e) => {
-            const next = e.target.value as Security;
-            // A port still at the old choice's usual number follows the new choice.
-            if (port === DEFAULT_PORT[security]) setPort(DEFAULT_PORT[next]);
-            setSecurity(next);
-          }}
-        >
-          {(['starttls', 'tls', 'none'] as const).map((s) => (
-            <option key={s} value={s}>
-              {SECURITY_TEXT[s]}
-            </option>
-          ))}
-        </select>
-      </label>
+      <SelectField
+        label="Security"
+        value={security}
+        onChange={(e) => {
+          const next = e.target.value as Security;
+          // A port still at the old choice's usual number follows the new choice.
+          if (port === DEFAULT_PORT[security]) setPort(DEFAULT_PORT[next]);
+          setSecurity(next);
+        }}
+      >
+        {(['starttls', 'tls', 'none'] as const).map((s) => (
+          <option key={s} value={s}>
+            {SECURITY_TEXT[s]}
+          </option>
+        ))}
+      </SelectField>
       <div className="row">
         <label className="field">
           <span>User name (optional)</span>

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { TokenSendResult } from '../../../../shared/domain';
 import { Modal } from '../../components/Modal';
 import { useApp } from '../../stores/context';
+import { SelectField } from './SelectField';
 import { PRESET_NAME } from './WebhooksPanel';
 
 type Via = 'email' | 'webhook';
@@ -90,16 +91,13 @@ export function SendTokenDialog({ tokenId, onClose }: { tokenId: string; onClose
         ) : webhooks.length === 0 ? (
           <p className="muted">No webhooks yet: add one in Settings → Webhooks.</p>
         ) : (
-          <label className="field">
-            <span>Webhook</span>
-            <select value={target} onChange={(e) => setHookId(e.target.value)}>
-              {webhooks.map((w) => (
-                <option key={w.id} value={w.id}>
-                  {hookName(w.id)}
-                </option>
-              ))}
-            </select>
-          </label>
+          <SelectField label="Webhook" value={target} onChange={(e) => setHookId(e.target.value)}>
+            {webhooks.map((w) => (
+              <option key={w.id} value={w.id}>
+                {hookName(w.id)}
+              </option>
+            ))}
+          </SelectField>
         )}
         <div role="status">
           {result &&

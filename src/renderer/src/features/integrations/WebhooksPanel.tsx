@@ -13,6 +13,7 @@ import { AbsoluteTime, RelativeTime } from '../../components/time';
 import { useApp } from '../../stores/context';
 import { WEBHOOK_EVENT_TEXT } from '../../stores/integrations-slice';
 import { SecretOnce } from './SecretOnce';
+import { SelectField } from './SelectField';
 
 export const PRESET_NAME: Record<WebhookPreset, string> = {
   slack: 'Slack',
@@ -251,28 +252,25 @@ function NewWebhookDialog({ onClose }: { onClose(): void }) {
             ))}
             {chosen.length === 0 && <small className="error-text">Pick at least one event.</small>}
           </fieldset>
-          <div className="field">
-            <label className="field">
-              <span>Format</span>
-              <select
-                value={preset}
-                onChange={(e) => setPreset(e.target.value as WebhookPreset | '')}
-                aria-describedby="webhook-preset-help"
-              >
-                <option value="">Signed JSON event (your own receiver)</option>
-                {WEBHOOK_PRESETS.map((p) => (
-                  <option key={p} value={p}>
-                    {PRESET_NAME[p]} message
-                  </option>
-                ))}
-              </select>
-            </label>
-            <small id="webhook-preset-help" className="muted">
-              A chat preset formats each event as a message for that service&apos;s incoming webhook, so it reads well
-              in a channel; paste the incoming-webhook URL the chat service gave you. Without one, the body is the event
-              as JSON: {'{id, event, at, data}'}.
-            </small>
-          </div>
+          <SelectField
+            label="Format"
+            value={preset}
+            onChange={(e) => setPreset(e.target.value as WebhookPreset | '')}
+            help={
+              <>
+                A chat preset formats each event as a message for that service&apos;s incoming webhook, so it reads well
+                in a channel; paste the incoming-webhook URL the chat service gave you. Without one, the body is the
+                event as JSON: {'{id, event, at, data}'}.
+              </>
+            }
+          >
+            <option value="">Signed JSON event (your own receiver)</option>
+            {WEBHOOK_PRESETS.map((p) => (
+              <option key={p} value={p}>
+                {PRESET_NAME[p]} message
+              </option>
+            ))}
+          </SelectField>
           {error && (
             <p className="error-text" role="alert">
               {error}

@@ -21,7 +21,12 @@ export function SettingsPage() {
         <h1 tabIndex={-1}>Settings</h1>
       </div>
       {/* Keyed by the saved values, so the form starts again from whatever was last saved. */}
-      <SettingsForm key={JSON.stringify(settings)} settings={settings} addresses={system.info.addresses} />
+      <SettingsForm
+        key={JSON.stringify(settings)}
+        settings={settings}
+        addresses={system.info.addresses}
+        lanLocked={system.info.lan_source === 'command_line'}
+      />
       <CertificatePanel info={system.info} onRegenerated={system.set} />
       <CredentialsPanel />
       <WebhooksPanel />
@@ -43,7 +48,16 @@ function useSystemInfo(settings: Settings | null) {
   return { info, set };
 }
 
-function SettingsForm({ settings, addresses }: { settings: Settings; addresses: string[] }) {
+function SettingsForm({
+  settings,
+  addresses,
+  lanLocked,
+}: {
+  settings: Settings;
+  addresses: string[];
+  /** Headless: the command line decides the LAN listener; the fields are shown, not editable. */
+  lanLocked: boolean;
+}) {
   const { saveSettings, notify } = useApp((s) => ({ saveSettings: s.saveSettings, notify: s.notify }));
   const [prefix, setPrefix] = useState(settings.token_prefix);
   const [threshold, setThreshold] = useState(String(settings.offline_threshold_seconds));
@@ -131,14 +145,25 @@ function SettingsForm({ settings, addresses }: { settings: Settings; addresses: 
         )}
       </fieldset>
       <h2>LAN listener</h2>
+      {lanLocked && (
+        <p className="muted" role="note">
+          Set by the command line here (--port, --bind, --advertise-url): restart with other flags to change them.
+        </p>
+      )}
       <div className="row">
         <label className="field">
           <span>Port</span>
-          <input inputMode="numeric" value={port} onChange={(e) => setPort(e.target.value)} aria-invalid={!portValid} />
+          <input
+            inputMode="numeric"
+            value={port}
+            disabled={lanLocked}
+            onChange={(e) => setPort(e.target.value)}
+            aria-invalid={!portValid}
+          />
         </label>
         <label className="field">
           <span>Bind address</span>
-          <select value={bind} onChange={(e) => setBind(e.target.value)}>
+          <select value={bind} disabled={lanLocked} onChange={(e) => setBind(e.target.value)}>
             <option value="0.0.0.0">Every IPv4 interface (0.0.0.0)</option>
             <option value="::">Every interface, IPv6 too (::)</option>
             {addresses.map((a) => (
@@ -153,6 +178,7 @@ function SettingsForm({ settings, addresses }: { settings: Settings; addresses: 
         <span>Advertised URL (what hosts are told to use)</span>
         <input
           list="advertise-choices"
+          disabled={lanLocked}
           value={advertise}
           placeholder="automatic: this machine's first LAN address"
           onChange={(e) => setAdvertise(e.target.value)}
