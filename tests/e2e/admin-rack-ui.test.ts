@@ -195,6 +195,9 @@ describe('rack-scale enrolment in Chromium', () => {
     await card.waitFor();
     expect(await card.getByRole('note').textContent()).toContain('Possible clone');
     expect(await card.textContent()).toContain('alarm: possible clone');
+    // The newest row of the hosts table carries the flag too.
+    const tableRow = page.locator(`[role=row][data-host-id="${clone.host_id}"]`);
+    await expect.poll(() => tableRow.textContent()).toContain('possible clone');
     await banner.getByRole('button', { name: /Dismiss/ }).click();
     await banner.waitFor({ state: 'detached' });
   });

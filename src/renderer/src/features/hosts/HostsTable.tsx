@@ -10,6 +10,7 @@ import { downloadText } from '../../lib/download';
 import { hostsToCsv } from '../../lib/hosts-csv';
 import { useApp, useNow } from '../../stores/context';
 import type { HostQuery, HostSort } from '../../stores/host-query';
+import { ALARM_SHORT } from '../../stores/rack-slice';
 import type { BulkAction } from '../../stores/hosts-slice';
 import { CONFIRM_APPROVE_OVER } from './ApprovalQueue';
 
@@ -364,6 +365,7 @@ function HostRow({
           {host.hostname}
         </button>
         {host.conflict && <span className="flag flag-danger">conflict</span>}
+        {host.alarm && <span className="flag flag-danger">{ALARM_SHORT[host.alarm]}</span>}
       </span>
       <span role="cell">
         <HostStatusChip status={host.status} />
