@@ -24,6 +24,8 @@ export interface RegistrationToken {
   created_by: string;
   revoked_at: string | null;
   last_used_at: string | null;
+  /** Hosts registered with it are deleted after this long offline; null: kept. */
+  ephemeral_offline_minutes: number | null;
   state: TokenState;
   is_valid: boolean;
 }

@@ -74,6 +74,8 @@ export const listHostsInput = z.strictObject({
   q: z.string().trim().max(200).optional(),
   token_id: uuid.optional(),
   label: label.optional(),
+  /** Only requests that matched an expected row and carry no alarm. */
+  expected_only: booleanish.optional(),
   ids: commaList(uuid, 500).optional(),
   sort: z.enum(HOST_SORT_VALUES).optional(),
   cursor: z.string().max(1000).optional(),

@@ -42,6 +42,11 @@ const registrationToken = z.strictObject({
   created_by: z.string(),
   revoked_at: nullableInstant,
   last_used_at: nullableInstant,
+  ephemeral_offline_minutes: z
+    .number()
+    .int()
+    .nullable()
+    .describe('Hosts registered with it are deleted after this long offline; null: kept.'),
   state: z.enum(TOKEN_STATES),
   is_valid: z.boolean(),
 });

@@ -89,6 +89,7 @@ function whereOf(q: HostQuery): { sql: string; params: unknown[] } {
   if (q.connectivity === 'NEVER') add('h.last_seen_at IS NULL');
   if (q.connectivity === 'ONLINE') add('h.last_seen_at >= ?', q.onlineSince);
   if (q.connectivity === 'OFFLINE') add('h.last_seen_at < ?', q.onlineSince);
+  if (q.expectedOnly) add('h.expected IS NOT NULL AND h.alarm IS NULL');
   if (q.label) add('EXISTS (SELECT 1 FROM json_each(h.labels) WHERE value = ?)', q.label);
   // Terms of three characters or more go through the trigram index; shorter ones scan.
   const terms = (q.terms ?? []).map((t) => t.toLowerCase());

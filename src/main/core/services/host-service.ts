@@ -219,6 +219,7 @@ export function createHostService(deps: HostServiceDeps) {
           terms: input.q?.split(/\s+/).filter(Boolean),
           tokenId: input.token_id,
           label: input.label,
+          expectedOnly: input.expected_only,
           ids: input.ids,
           sort: sortKey,
           descending,

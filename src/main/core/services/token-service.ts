@@ -71,6 +71,7 @@ export function createTokenService(deps: TokenServiceDeps) {
       created_by: record.created_by,
       revoked_at: iso(record.revoked_at),
       last_used_at: iso(record.last_used_at),
+      ephemeral_offline_minutes: record.ephemeral_offline_minutes ?? null,
       state,
       is_valid: state === 'active',
     };

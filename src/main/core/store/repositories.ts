@@ -27,6 +27,8 @@ export interface TokenRecord {
   created_by: string;
   revoked_at: number | null;
   last_used_at: number | null;
+  /** Hosts registered with it are deleted after this long offline; null: kept. */
+  ephemeral_offline_minutes: number | null;
 }
 
 export interface NewToken {
@@ -123,6 +125,8 @@ export interface HostQuery {
   terms?: string[];
   tokenId?: string;
   label?: string;
+  /** Only requests that matched an expected row and carry no alarm (what "approve all expected" takes). */
+  expectedOnly?: boolean;
   /** ids to fetch (the UI patching rows an event named). */
   ids?: string[];
   sort: HostSortKey;

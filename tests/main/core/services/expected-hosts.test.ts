@@ -109,6 +109,12 @@ describe('expected hosts in the store', () => {
     expect(r.status).toBe('PENDING'); // imported without auto_approve
     const host = await g.hosts.get(r.host_id);
     expect(host).toMatchObject({ hostname: 'web-1', expected: { hostname: 'web-1', position: null }, alarm: null });
+    // The queue can count and list just the expected requests.
+    const stranger = await g.enrolment.register(reg(t.token, { hostname: 'stranger' }), '10.0.0.6');
+    const expectedOnly = await g.hosts.list({ status: 'PENDING', expected_only: true });
+    expect(expectedOnly.hosts.map((h) => h.id)).toEqual([r.host_id]);
+    expect(expectedOnly.total_count).toBe(1);
+    expect((await g.hosts.list({ status: 'PENDING' })).hosts.map((h) => h.id)).toContain(stranger.host_id);
     // "Approve all expected" approves it and claims the row.
     const bulk = await g.hosts.bulk({ action: 'approve', filter: { status: 'PENDING', expected_only: true } }, 'admin');
     expect(bulk.results).toEqual([{ id: r.host_id, ok: true, status: 'APPROVED' }]);

@@ -259,3 +259,24 @@ describe('sealed copies', () => {
     expect(await sealed(current.id)).not.toBeNull();
   });
 });
+
+describe('ephemeral tokens', () => {
+  it('keep their offline limit on the token, in the same unit of work as its creation', async () => {
+    const g = await makeGatehouse();
+    try {
+      const created = await g.tokens.create(
+        { expires_in_hours: 1, max_uses: 0, ephemeral_offline_minutes: 30 },
+        'admin',
+      );
+      expect(created.ephemeral_offline_minutes).toBe(30);
+      expect((await g.tokens.get(created.id)).ephemeral_offline_minutes).toBe(30);
+      const plain = await g.tokens.create({ expires_in_hours: 1, max_uses: 0 }, 'admin');
+      expect(plain.ephemeral_offline_minutes).toBeNull();
+      const audit = (await g.audit.list({ target_id: created.id })).entries;
+      expect(audit.map((e) => e.action)).toEqual(['token.created']);
+      expect(audit[0]!.detail).toMatchObject({ ephemeral_offline_minutes: 30 });
+    } finally {
+      await g.dispose();
+    }
+  });
+});

@@ -48,6 +48,7 @@ function whereOf(q: HostQuery, { p }: Params): string {
   if (q.connectivity === 'NEVER') clauses.push('h.last_seen_at IS NULL');
   if (q.connectivity === 'ONLINE') clauses.push(`h.last_seen_at >= ${p(q.onlineSince)}`);
   if (q.connectivity === 'OFFLINE') clauses.push(`h.last_seen_at < ${p(q.onlineSince)}`);
+  if (q.expectedOnly) clauses.push('h.expected IS NOT NULL AND h.alarm IS NULL');
   if (q.label) clauses.push(`h.labels::jsonb @> jsonb_build_array(${p(q.label)}::text)`);
   // Substring match on the lower-cased search text (the trigram index serves it where pg_trgm exists).
   for (const term of q.terms ?? []) clauses.push(`h.search_text LIKE ${p(likePattern(term))} ESCAPE '\\'`);
