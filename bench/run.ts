@@ -2,7 +2,7 @@
 // the same run on this machine (a bare node:http echo, an Express echo, a bare node:https
 // server), or against an absolute target where the issue sets one. The server runs in its
 // own process, as in use; the same load generator drives ceilings and Gatehouse.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -93,6 +93,10 @@ async function startServe(dir: string, extra: string[]) {
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 const registration = (token: string, i: number) => ({ token, hostname: `reg-${i}`, machine_id: `reg-machine-${i}` });
 
+// The server and the UI run from the build, as `npm run serve` does.
+if (spawnSync('npx', ['electron-vite', 'build'], { cwd: ROOT, stdio: 'ignore' }).status !== 0) {
+  throw new Error('npm run build failed; run it to see why');
+}
 console.log(`Gatehouse bench — ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}\n`);
 
 // --- 0. A fleet on disk, then start-up time on it (TLS, the default). ---
