@@ -48,9 +48,6 @@ export function createExpectedHostRepository(db: Db): ExpectedHostRepository {
       FROM expected_hosts e JOIN registration_tokens t ON t.expected_row_id = e.id
      WHERE e.import_id = ? ORDER BY e.line, t.created_at`);
   const setTokenEphemeral = db.prepare('UPDATE registration_tokens SET ephemeral_offline_minutes = ? WHERE id = ?');
-  const tokenEphemeral = db.prepare<[string], { m: number | null }>(
-    'SELECT ephemeral_offline_minutes AS m FROM registration_tokens WHERE id = ?',
-  );
   const setHostEphemeral = db.prepare('UPDATE hosts SET ephemeral_offline_minutes = ? WHERE id = ?');
   const staleEphemeral = db.prepare<[number, number], { id: string; hostname: string; minutes: number }>(`
     SELECT id, hostname, ephemeral_offline_minutes AS minutes FROM hosts
@@ -95,9 +92,6 @@ export function createExpectedHostRepository(db: Db): ExpectedHostRepository {
     },
     async setTokenEphemeral(tokenId, minutes) {
       setTokenEphemeral.run(minutes, tokenId);
-    },
-    async tokenEphemeral(tokenId) {
-      return tokenEphemeral.get(tokenId)?.m ?? null;
     },
     async setHostEphemeral(hostId, minutes) {
       setHostEphemeral.run(minutes, hostId);

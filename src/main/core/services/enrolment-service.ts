@@ -267,7 +267,7 @@ export function createEnrolmentService(deps: EnrolmentServiceDeps) {
       decidedBy: approval?.by ?? null,
     });
     if (approval && row) await deps.expected.claim(tx, row.id, hostId);
-    const ephemeral = await tx.expectedHosts.tokenEphemeral(token.id);
+    const ephemeral = token.ephemeral_offline_minutes;
     if (ephemeral !== null) await tx.expectedHosts.setHostEphemeral(hostId, ephemeral);
     await deps.audit.record(tx, {
       actor: `host@${address}`,

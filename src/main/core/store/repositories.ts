@@ -290,7 +290,6 @@ export interface ExpectedHostRepository {
   bindToken(tokenId: string, rowId: string): Promise<void>;
   tokensOfImport(importId: string): Promise<{ row_id: string; token_id: string }[]>;
   setTokenEphemeral(tokenId: string, minutes: number | null): Promise<void>;
-  tokenEphemeral(tokenId: string): Promise<number | null>;
   setHostEphemeral(hostId: string, minutes: number | null): Promise<void>;
   /** Ephemeral hosts whose last sign of life (heartbeat, else registration) is older than their limit. */
   staleEphemeralHosts(now: number, limit: number): Promise<{ id: string; hostname: string; minutes: number }[]>;

@@ -94,13 +94,6 @@ export function createPgExpectedHostRepository(sql: Sql): ExpectedHostRepository
     async setTokenEphemeral(tokenId, minutes) {
       await sql.run('UPDATE registration_tokens SET ephemeral_offline_minutes = $2 WHERE id = $1', [tokenId, minutes]);
     },
-    async tokenEphemeral(tokenId) {
-      const row = await sql.one<{ m: number | null }>(
-        'SELECT ephemeral_offline_minutes AS m FROM registration_tokens WHERE id = $1',
-        [tokenId],
-      );
-      return row?.m ?? null;
-    },
     async setHostEphemeral(hostId, minutes) {
       await sql.run('UPDATE hosts SET ephemeral_offline_minutes = $2 WHERE id = $1', [hostId, minutes]);
     },
