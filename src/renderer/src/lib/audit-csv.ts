@@ -15,6 +15,3 @@ export function auditToCsv(entries: AuditEntry[]): string {
   );
   return [header.join(','), ...lines].join('\r\n') + '\r\n';
 }
-
-/** "token", "host", "settings": the kind of an action, for the filter. */
-export const auditKind = (action: string) => action.split('.')[0] ?? action;

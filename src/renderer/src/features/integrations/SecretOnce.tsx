@@ -1,4 +1,5 @@
-import { useEffect, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
+import { useSecretOnScreen } from '../../components/use-secret-on-screen';
 import { CopyButton } from '../../components/CopyButton';
 
 /**
@@ -17,10 +18,7 @@ export function SecretOnce({
   copyLabel: string;
   children?: ReactNode;
 }) {
-  useEffect(() => {
-    window.gatehouse?.desktop.setSecretOnScreen(true);
-    return () => window.gatehouse?.desktop.setSecretOnScreen(false);
-  }, []);
+  useSecretOnScreen();
   return (
     <section className="stack" aria-label={label}>
       <p className="warning-text" role="note">

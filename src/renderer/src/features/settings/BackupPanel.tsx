@@ -1,14 +1,9 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { BackupSchedule, BackupState, GatehouseBridge } from '../../../../shared/api/bridge';
 import type { IpcResult } from '../../../../shared/api/operations';
+import { unwrapIpc as unwrap } from '../../api/ipc-client';
 
 type Desktop = GatehouseBridge['desktop'];
-
-async function unwrap<T>(answer: Promise<IpcResult<T>>): Promise<T> {
-  const result = await answer;
-  if (!result.ok) throw new Error(result.error.message);
-  return result.value;
-}
 
 const when = (iso: string) => new Date(iso).toLocaleString();
 

@@ -1,15 +1,9 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { GatehouseBridge, TeamServerStatus } from '../../../../shared/api/bridge';
 import type { IpcResult } from '../../../../shared/api/operations';
+import { unwrapIpc as unwrap } from '../../api/ipc-client';
 
 type Desktop = GatehouseBridge['desktop'];
-
-/** The answer's value, or its contract sentence thrown as an Error for the panel to show. */
-async function unwrap<T>(answer: Promise<IpcResult<T>>): Promise<T> {
-  const result = await answer;
-  if (!result.ok) throw new Error(result.error.message);
-  return result.value;
-}
 
 /**
  * "Connect to a team server" (desktop only): URL, pin and a named credential. The main

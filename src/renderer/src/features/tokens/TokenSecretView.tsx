@@ -1,9 +1,10 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { TokenSecret } from '../../../../shared/domain';
 import { CopyButton } from '../../components/CopyButton';
 import { QrCode } from '../../components/QrCode';
 import { Countdown } from '../../components/time';
 import { SendTokenButton } from '../integrations/SendTokenDialog';
+import { useSecretOnScreen } from '../../components/use-secret-on-screen';
 
 /**
  * The token, once: grouped large text, copy, a QR code, countdown, join command and
@@ -22,11 +23,7 @@ export function TokenSecretView({
   tokenId?: string;
 }) {
   const [content, setContent] = useState<'command' | 'link'>('command');
-  useEffect(() => {
-    // Desktop: keep the token out of screen captures while it is on screen.
-    window.gatehouse?.desktop.setSecretOnScreen(true);
-    return () => window.gatehouse?.desktop.setSecretOnScreen(false);
-  }, []);
+  useSecretOnScreen();
   const groups = secret.token.split('-');
   return (
     <section className="secret" aria-labelledby="secret-title">
