@@ -1,11 +1,11 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import type { AuditEntry, Host } from '../../../../shared/domain';
 import { HostStatusChip, Labels } from '../../components/chips';
-import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { Modal } from '../../components/Modal';
 import { AbsoluteTime, RelativeTime } from '../../components/time';
 import { useApp, useClient } from '../../stores/context';
 import { ALARM_TEXT } from '../../stores/rack-slice';
+import { HostActionConfirm } from './HostActionConfirm';
 
 /** A fact's value as text: sizes with units, lists joined. */
 function factText(key: string, value: unknown): string {
@@ -182,25 +182,17 @@ export function HostDetail({ id }: { id: string }) {
         )}
       </div>
       {confirm && (
-        <ConfirmDialog
-          title={`${confirm[0]!.toUpperCase() + confirm.slice(1)} ${host.hostname}?`}
-          confirmLabel={`${confirm[0]!.toUpperCase() + confirm.slice(1)} host`}
-          danger
-          reasonLabel={confirm === 'reject' ? "Reason (shown on the host's console)" : undefined}
+        <HostActionConfirm
+          host={host}
+          action={confirm}
           onCancel={() => setConfirm(null)}
           onConfirm={async (reason) => {
             if (confirm === 'delete') {
               if (await deleteHost(host.id)) close();
-            } else await decide(host.id, confirm, reason || undefined);
+            } else await decide(host.id, confirm, reason);
             setConfirm(null);
           }}
-        >
-          {confirm === 'delete'
-            ? 'Its credential stops working at once. To come back it must enrol again with a new token.'
-            : confirm === 'disable'
-              ? 'Its heartbeats are refused until you enable it again.'
-              : 'It can still be approved later.'}
-        </ConfirmDialog>
+        />
       )}
     </Modal>
   );

@@ -13,6 +13,7 @@ import type { HostQuery, HostSort } from '../../stores/host-query';
 import { ALARM_SHORT } from '../../stores/rack-slice';
 import type { BulkAction } from '../../stores/hosts-slice';
 import { CONFIRM_APPROVE_OVER } from './ApprovalQueue';
+import { HostActionConfirm } from './HostActionConfirm';
 
 interface Chip {
   label: string;
@@ -403,20 +404,15 @@ function HostRow({
         </button>
       </span>
       {confirm && (
-        <ConfirmDialog
-          title={confirm === 'delete' ? `Delete ${host.hostname}?` : `Disable ${host.hostname}?`}
-          confirmLabel={confirm === 'delete' ? 'Delete host' : 'Disable host'}
-          danger
+        <HostActionConfirm
+          host={host}
+          action={confirm}
           onCancel={() => setConfirm(null)}
           onConfirm={async () => {
             await (confirm === 'delete' ? deleteHost(host.id) : decide(host.id, 'disable'));
             setConfirm(null);
           }}
-        >
-          {confirm === 'delete'
-            ? 'Its credential stops working at once. To come back it must enrol again with a new token.'
-            : 'Its heartbeats are refused until you enable it again. Nothing else changes.'}
-        </ConfirmDialog>
+        />
       )}
     </div>
   );
