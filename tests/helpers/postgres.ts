@@ -1,10 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freePort } from './free-port';
 
 /** A throwaway PostgreSQL cluster owned by this test file. */
 export interface PostgresCluster {
@@ -24,17 +24,6 @@ export function postgresBin(): string {
     .sort((a, b) => Number(b) - Number(a));
   if (!versions.length) throw new Error('no PostgreSQL under /usr/lib/postgresql: run scripts/setup-system.sh');
   return `/usr/lib/postgresql/${versions[0]}/bin`;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Runs a PostgreSQL binary as the `postgres` OS user (initdb refuses root). */

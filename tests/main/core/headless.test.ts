@@ -1,18 +1,10 @@
-import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHeadless, type Headless } from '../../../src/main/core/headless';
 import { APP_ROOT, silentLogger } from '../../helpers/gatehouse';
 import { tempDir } from '../../helpers/temp-dir';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+import { freePort } from '../../helpers/free-port';
 
 describe('the headless server', () => {
   let headless: Headless;

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,16 +8,9 @@ import { IPC_CHANNEL_PREFIX, IPC_DESKTOP_CHANNELS, IPC_EVENT_CHANNEL } from '../
 import type { SystemInfo } from '../../../src/shared/domain';
 import { tempDir } from '../../helpers/temp-dir';
 import { BrowserWindow, Notification, Tray, app, clipboard, ipcMain } from './electron-stand-in';
+import { freePort } from '../../helpers/free-port';
 
 vi.mock('electron', () => import('./electron-stand-in'));
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 let desktop: DesktopApp;
 let port: number;

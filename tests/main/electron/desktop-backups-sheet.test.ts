@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,17 +10,10 @@ import type { BackupState, SheetPdfResult } from '../../../src/shared/api/bridge
 import { IPC_CHANNEL_PREFIX, IPC_DESKTOP_CHANNELS } from '../../../src/shared/api/operation-names';
 import { tempDir } from '../../helpers/temp-dir';
 import { BrowserWindow, FIXED_PDF, app, dialog, ipcMain } from './electron-stand-in';
+import { freePort } from '../../helpers/free-port';
 
 vi.mock('electron', () => import('./electron-stand-in'));
 process.env.GATEHOUSE_LOG_LEVEL = 'warn';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 let desktop: DesktopApp;
 let dataDir: string;

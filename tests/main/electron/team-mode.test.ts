@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createGatehouse } from '../../../src/main/core/gatehouse';
@@ -11,17 +11,10 @@ import type { AdminEvent, SystemInfo } from '../../../src/shared/domain';
 import { registration } from '../../helpers/gatehouse';
 import { startTlsTeamServer, type TlsTeamServer } from '../core/remote/team-server-fixture';
 import { BrowserWindow, app, ipcMain } from './electron-stand-in';
+import { freePort } from '../../helpers/free-port';
 
 vi.mock('electron', () => import('./electron-stand-in'));
 process.env.GATEHOUSE_LOG_LEVEL = 'warn';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 /** True when something accepts TCP connections on the port; false on a refusal. */
 const accepts = (port: number) =>
