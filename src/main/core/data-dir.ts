@@ -10,7 +10,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from './durable-file';
 import { newCredential } from './security/secrets';
 
@@ -45,13 +45,25 @@ export function ensureDataDir(dir: string): void {
   chmodSync(dir, 0o700);
 }
 
-/** Tightens every file already in the directory to 0600 (a store from an older Gatehouse had 0644). */
-export function tightenDataDir(dir: string): void {
+/**
+ * Tightens Gatehouse's own files to 0600 (a store from an older Gatehouse had 0644): the
+ * named ones, the database's -wal/-shm and the rotated logs. Nothing else: on the desktop
+ * the directory is Electron's userData, whose own folders Chromium needs as they are.
+ */
+export function tightenDataDir(paths: DataPaths): void {
+  const { dir, ...files } = paths;
+  const ours = new Set(Object.values(files).map((file) => basename(file)));
+  // gatehouse.db-wal, gatehouse.db-shm; gatehouse.log.1, .2, … (rotated).
+  const companion = (name: string) =>
+    [...ours].some(
+      (own) => name.startsWith(`${own}-`) || (/^\d+$/.test(name.slice(own.length + 1)) && name.startsWith(`${own}.`)),
+    );
   for (const name of readdirSync(dir)) {
+    if (!ours.has(name) && !companion(name)) continue;
     try {
       chmodSync(join(dir, name), 0o600);
     } catch {
-      // Gone meanwhile, or not ours to change: nothing to tighten.
+      // Gone meanwhile: nothing to tighten.
     }
   }
 }

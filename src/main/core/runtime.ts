@@ -117,7 +117,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     for (const step of undo.splice(0).reverse()) await step();
   };
   try {
-    tightenDataDir(paths.dir);
+    tightenDataDir(paths);
     const secret = options.secretKey(paths);
     const store = options.openStore ? await options.openStore(secret.key) : options.store;
     const gatehouse = await createGatehouse({

@@ -74,14 +74,19 @@ describe('the data directory', () => {
     expect(mode(loose)).toBe(0o700);
   });
 
-  it('has every file tightened to 0600', () => {
+  it("has Gatehouse's own files tightened to 0600, and leaves what others keep there alone", () => {
     const dir = tempDir();
-    for (const name of ['gatehouse.db', 'admin-token', 'old.log']) {
+    const ours = ['gatehouse.db', 'gatehouse.db-wal', 'admin-token', 'gatehouse.log.2'];
+    for (const name of [...ours, 'Preferences']) {
       writeFileSync(join(dir, name), 'x');
       chmodSync(join(dir, name), 0o644);
     }
-    tightenDataDir(dir);
-    for (const name of ['gatehouse.db', 'admin-token', 'old.log']) expect(mode(join(dir, name))).toBe(0o600);
+    // Electron's userData holds Chromium's folders too; they must keep their execute bit.
+    mkdirSync(join(dir, 'GPUCache'), { mode: 0o755 });
+    tightenDataDir(dataPaths(dir));
+    for (const name of ours) expect(mode(join(dir, name))).toBe(0o600);
+    expect(mode(join(dir, 'Preferences'))).toBe(0o644);
+    expect(mode(join(dir, 'GPUCache'))).toBe(0o755);
   });
 
   it('writes files atomically, 0600, leaving no temporary file behind', () => {
