@@ -83,10 +83,6 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   });
   const metrics = createMetrics({ defaultMetrics: options.processMetrics ?? true });
   store.onBatch((stats) => metrics.observeCommit(stats.seconds, stats.units));
-  events.subscribe((event) => {
-    if (event.topic === 'tokens' && (event.action === 'used' || event.action === 'exhausted')) metrics.countTokenUse();
-    if (event.topic === 'hosts' && event.action === 'registered') metrics.countRegistration('created');
-  });
   const secretBox = createSecretBox(options.secretKey);
   let endpoint: LanEndpoint = { lanUrl: 'http://localhost', tlsFingerprint: null };
   const endpointOf = options.endpoint ?? (() => endpoint);
@@ -113,6 +109,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     credentials,
     expected,
     rules,
+    metrics,
   });
   let system: SystemService | undefined;
   const running = (): SystemService => {

@@ -156,3 +156,24 @@ describe('metrics', () => {
     }
   });
 });
+
+describe('registration counters of a running core', () => {
+  it('count a registration once, a replay as replayed, and only this server’s own answers', async () => {
+    const { makeGatehouse, registration } = await import('../../helpers/gatehouse');
+    const g = await makeGatehouse();
+    try {
+      const t = await g.tokens.create({ expires_in_hours: 1, max_uses: 0 }, 'admin');
+      const body = registration(t.token) as Parameters<typeof g.enrolment.register>[0];
+      await g.enrolment.register(body, '10.0.0.1', 'key-00000001');
+      await g.enrolment.register(body, '10.0.0.1', 'key-00000001');
+      // An event that committed on another server arrives on the bus: it is not this server's registration.
+      g.events.publish({ topic: 'hosts', action: 'registered', ids: ['elsewhere'] });
+      const text = await g.metrics.text();
+      expect(text).toMatch(/^gatehouse_registrations_total\{outcome="created"\} 1$/m);
+      expect(text).toMatch(/^gatehouse_registrations_total\{outcome="replayed"\} 1$/m);
+      expect(text).toMatch(/^gatehouse_token_uses_total 1$/m);
+    } finally {
+      await g.dispose();
+    }
+  });
+});

@@ -13,6 +13,7 @@ import type { AuditService } from './audit-service';
 import type { Clock } from './clock';
 import type { CachedHost, CredentialCache } from './credential-cache';
 import { matchOf, type ExpectedHostService, type ExpectedOutcome } from './expected-host-service';
+import type { Metrics } from '../metrics';
 import type { HeartbeatRecorder } from './heartbeat-recorder';
 import type { TokenService } from './token-service';
 
@@ -34,6 +35,7 @@ export interface EnrolmentServiceDeps {
   credentials: CredentialCache;
   expected: ExpectedHostService;
   rules: ApprovalRuleService;
+  metrics?: Pick<Metrics, 'countRegistration' | 'countTokenUse'>;
 }
 
 /** One credential seen from A, then B, then A again within this long: two machines share it. */
@@ -389,6 +391,9 @@ export function createEnrolmentService(deps: EnrolmentServiceDeps) {
         return { result };
       });
       if ('refusal' in outcome) throw outcome.refusal;
+      // Counted here, on the server that answered: the event bus also carries other servers' events.
+      deps.metrics?.countRegistration(outcome.replayed ? 'replayed' : 'created');
+      if (!outcome.replayed) deps.metrics?.countTokenUse();
       return outcome.result;
     },
 

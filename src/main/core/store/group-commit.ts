@@ -65,7 +65,12 @@ export function createGroupCommitter(options: GroupCommitOptions) {
     const touched = new Set<string>();
     const uow: UnitOfWork = {
       ...watchedRepositories(tx.repositories, touched),
-      emit: (event) => events.push(event),
+      // An event naming nothing (`audit appended`) says the same each time: once per unit is enough.
+      emit: (event) => {
+        const bare = event.id === undefined && event.ids === undefined && event.count === undefined;
+        if (bare && events.some((e) => e.topic === event.topic && e.action === event.action)) return;
+        events.push(event);
+      },
     };
     await tx.savepoint();
     try {

@@ -141,6 +141,23 @@ describe('group commit', () => {
     expect(released[0]!.visible).toEqual({ one: 1, three: 3 });
   });
 
+  it('announces an event that names nothing once per unit, however often the unit emits it', async () => {
+    const released: AdminEvent[][] = [];
+    store.onCommit((events) => released.push(events));
+    await store.write(async (tx) => {
+      for (let i = 0; i < 5_000; i++) tx.emit({ topic: 'audit', action: 'appended' });
+      tx.emit({ topic: 'hosts', action: 'approve', id: 'a' });
+      tx.emit({ topic: 'hosts', action: 'approve', id: 'b' });
+    });
+    expect(released).toEqual([
+      [
+        { topic: 'audit', action: 'appended' },
+        { topic: 'hosts', action: 'approve', id: 'a' },
+        { topic: 'hosts', action: 'approve', id: 'b' },
+      ],
+    ]);
+  });
+
   it('does not call commit listeners for a batch that emitted nothing', async () => {
     let calls = 0;
     store.onCommit(() => calls++);
