@@ -174,9 +174,9 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     hook.enabled && (hook.events.includes('*') || hook.events.includes(event));
 
   /** Queues one delivery per subscribed webhook; an occurrence already queued is skipped. */
-  async function enqueue(occurrences: Occurrence[]): Promise<number> {
+  async function enqueue(occurrences: Occurrence[], known?: WebhookRecord[]): Promise<number> {
     if (!occurrences.length) return 0;
-    const hooks = await store.read((r) => r.webhooks.list());
+    const hooks = known ?? (await store.read((r) => r.webhooks.list()));
     const now = clock.now();
     const rows: NewWebhookDelivery[] = [];
     for (const o of occurrences) {
@@ -488,7 +488,10 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     /** Turns one committed admin event into queued deliveries; answers how many were new. */
     async enqueueFromEvent(event: AdminEvent): Promise<number> {
       if (event.topic !== 'hosts' && event.topic !== 'tokens') return 0;
-      return enqueue(await occurrencesOf(event));
+      // Most sites have no webhook: one read of the (small) webhook table, and nothing else.
+      const hooks = await store.read((r) => r.webhooks.list());
+      if (!hooks.some((h) => h.enabled)) return 0;
+      return enqueue(await occurrencesOf(event), hooks);
     },
 
     /** The periodic part: hosts gone offline since the last check, tokens expiring within a day. */

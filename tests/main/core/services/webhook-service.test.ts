@@ -3,7 +3,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../../../../src/shared/api/errors';
 import { dispatch } from '../../../../src/main/core/api/dispatch';
 import type { CreatedToken } from '../../../../src/shared/domain';
@@ -280,5 +280,24 @@ describe('sending', () => {
     const [a, b] = await Promise.all([g.webhooks.processDue(), g.webhooks.processDue()]);
     expect(a + b).toBe(1);
     expect(h.received).toHaveLength(1);
+  });
+});
+
+describe('a site without webhooks', () => {
+  it('costs a registration one read of the webhook table and nothing more', async () => {
+    const { makeGatehouse } = await import('../../../helpers/gatehouse');
+    const g = await makeGatehouse();
+    try {
+      const t = await g.tokens.create({ expires_in_hours: 1, max_uses: 0 }, 'admin');
+      const host = await g.enrolment.register(
+        { token: t.token, hostname: 'quiet-1', machine_id: 'machine-quiet-1' },
+        '10.0.0.1',
+      );
+      const reads = vi.spyOn(g.store, 'read');
+      expect(await g.webhooks.enqueueFromEvent({ topic: 'hosts', action: 'registered', ids: [host.host_id] })).toBe(0);
+      expect(reads).toHaveBeenCalledTimes(1);
+    } finally {
+      await g.dispose();
+    }
   });
 });
